@@ -1,0 +1,13 @@
+#pragma once
+// Small, named guards for the differences between Debian's libtorch 1.13 (CPU only) and an
+// upstream libtorch 2.x with CUDA. Everything version- or CUDA-specific goes through here.
+#include <string>
+
+namespace syn::compat {
+
+// "1.13.1", "2.11.0", ...
+std::string torch_version_string();
+// Name and total memory of CUDA device `index`; false when the build has no CUDA.
+bool cuda_device_properties(int index, std::string* name, long long* total_bytes);
+
+}  // namespace syn::compat
