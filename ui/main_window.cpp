@@ -1,18 +1,1012 @@
 #include "ui/main_window.h"
 
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QInputDialog>
+#include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSpinBox>
+#include <QStackedWidget>
+#include <QStandardItemModel>
 #include <QStatusBar>
+#include <QTableView>
+#include <QTimer>
+#include <QToolBar>
+#include <QVBoxLayout>
 
+#include <qcustomplot.h>
+
+#include <cmath>
+
+#include "core/io/model_store.h"
 #include "core/io/torch/torch_runtime.h"
+#include "core/run/sts_job.h"
+#include "ui/compute/compute_worker.h"
+#include "ui/compute/jobs.h"
+#include "ui/models/model_list_model.h"
+#include "ui/models/pair_table_model.h"
+#include "ui/models/table_export.h"
+#include "ui/panels/jobs_panel.h"
+#include "ui/panels/model_picker.h"
+#include "ui/panels/pair_explorer.h"
+#include "ui/panels/plot_panels.h"
+#include "ui/panels/prompt_panel.h"
+#include "ui/plots/sts_figures.h"
+#include "ui/theme.h"
 
 namespace syn::ui {
 
+namespace {
+constexpr int kMaxRecent = 8;
+
+QString shared_dir_from_env() {
+    const QByteArray env = qgetenv("SYNESTHESIA_SHARED");
+    return env.isEmpty() ? QString() : QString::fromLocal8Bit(env);
+}
+
+// Table 2 as an item model, so that it exports through the same CSV / Markdown / LaTeX writer.
+std::unique_ptr<QStandardItemModel> table2_model(const syn::run::StsResult& result) {
+    auto model = std::make_unique<QStandardItemModel>();
+    model->setHorizontalHeaderLabels({"Encoder", "Pooling", "STS-L Spearman", "STS-L Pearson", "STS-V Spearman",
+                                      "STS-V Pearson"});
+    auto cell = [](const syn::eval::CorrelationEstimate& e) {
+        if (!std::isfinite(e.point.value)) return QString("n/a");
+        QString s = QString::number(100 * e.point.value, 'f', 1);
+        if (std::isfinite(e.ci.lower) && std::isfinite(e.ci.upper))
+            s += QString(" [%1, %2]").arg(100 * e.ci.lower, 0, 'f', 1).arg(100 * e.ci.upper, 0, 'f', 1);
+        return s;
+    };
+    for (const auto& e : result.encoders) {
+        model->appendRow({new QStandardItem(QString::fromStdString(e.label.empty() ? e.model : e.label)),
+                          new QStandardItem(QString::fromStdString(e.pooling)), new QStandardItem(cell(e.all.sts_l_spearman)),
+                          new QStandardItem(cell(e.all.sts_l_pearson)), new QStandardItem(cell(e.all.sts_v_spearman)),
+                          new QStandardItem(cell(e.all.sts_v_pearson))});
+    }
+    return model;
+}
+}  // namespace
+
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    init_resources();
     setWindowTitle("Synesthesia Workbench");
-    resize(1280, 800);
+    setWindowIcon(QIcon(":/icons/app.svg"));
+    resize(1400, 900);
+    setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks | QMainWindow::AllowNestedDocks);
+    normal_font_ = font();
+    worker_ = new ComputeWorker(this);
+    connect(worker_, &ComputeWorker::jobFinished, this, [this](int id, std::shared_ptr<const void> result) {
+        auto it = handlers_.find(id);
+        if (it == handlers_.end()) return;
+        auto handler = it->second.first;
+        handlers_.erase(it);
+        if (handler) handler(result);
+    });
+    auto fail = [this](int id, const QString& message, bool cancelled) {
+        auto it = handlers_.find(id);
+        if (it == handlers_.end()) return;
+        auto handler = it->second.second;
+        handlers_.erase(it);
+        if (handler) handler(message, cancelled);
+    };
+    connect(worker_, &ComputeWorker::jobFailed, this, [fail](int id, const QString& m) { fail(id, m, false); });
+    connect(worker_, &ComputeWorker::jobCancelled, this, [fail](int id) { fail(id, "cancelled", true); });
+
+    model_list_ = new ModelListModel(this);
+    model_list_->populate();
+    buildPanels();
+    buildStatusBar();
+    buildMenus();
+    QSettings settings;
+    setDark(settings.value("view/dark", false).toBool());
+    showEmptyState();
+}
+
+MainWindow::~MainWindow() { worker_->cancelAll(); }
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    QSettings settings;
+    settings.setValue("window/state", saveState());
+    settings.setValue("window/geometry", saveGeometry());
+    worker_->cancelAll();
+    event->accept();
+}
+
+// --- construction ------------------------------------------------------------------------------------
+
+void MainWindow::buildPanels() {
+    explorer_ = new PairExplorerPanel(this);
+    empty_label_ = new QLabel(this);
+    empty_label_->setObjectName("emptyState");
+    empty_label_->setWordWrap(true);
+    empty_label_->setAlignment(Qt::AlignCenter);
+    empty_label_->setTextFormat(Qt::RichText);
+    empty_label_->setOpenExternalLinks(false);
+    empty_label_->setMargin(40);
+    auto* empty_page = new QWidget(this);
+    auto* empty_layout = new QVBoxLayout(empty_page);
+    empty_layout->addStretch(1);
+    empty_layout->addWidget(empty_label_);
+    auto* open_button = new QPushButton(QIcon(":/icons/data.svg"), "Open data…", empty_page);
+    open_button->setObjectName("openDataButton");
+    open_button->setToolTip("Choose the CxC sts_test.csv and the COCO captions_karpathy_test.json (Ctrl+O)");
+    open_button->setMinimumHeight(36);
+    connect(open_button, &QPushButton::clicked, this, &MainWindow::openDataDialog);
+    auto* row = new QHBoxLayout;
+    row->addStretch(1);
+    row->addWidget(open_button);
+    row->addStretch(1);
+    empty_layout->addLayout(row);
+    empty_layout->addStretch(2);
+    central_ = new QStackedWidget(this);
+    central_->addWidget(empty_page);
+    central_->addWidget(explorer_);
+    setCentralWidget(central_);
+
+    picker_ = new ModelPickerPanel(model_list_, this);
+    scatter_ = new ScatterPanel(explorer_->model(), explorer_->proxy(), this);
+    table2_ = new Table2Panel(this);
+    prompt_ = new PromptPanel(this);
+    jobs_ = new JobsPanel(worker_, this);
+
+    auto dock = [this](const QString& name, const QString& title, QWidget* w, Qt::DockWidgetArea area) {
+        auto* d = new QDockWidget(title, this);
+        d->setObjectName(name + "Dock");  // saveState/restoreState key
+        d->setWidget(w);
+        addDockWidget(area, d);
+        docks_[name] = d;
+        return d;
+    };
+    dock("models", "Models", picker_, Qt::LeftDockWidgetArea);
+    auto* scatter_dock = dock("scatter", "Scatter: score vs STS-L", scatter_, Qt::RightDockWidgetArea);
+    auto* table2_dock = dock("table2", "Table 2: correlations with CIs", table2_, Qt::RightDockWidgetArea);
+    auto* prompt_dock = dock("prompt", "Prompt: nearest captions", prompt_, Qt::BottomDockWidgetArea);
+    auto* jobs_dock = dock("jobs", "Jobs", jobs_, Qt::BottomDockWidgetArea);
+    splitDockWidget(scatter_dock, table2_dock, Qt::Vertical);
+    splitDockWidget(prompt_dock, jobs_dock, Qt::Horizontal);
+    resizeDocks({docks_["models"]}, {420}, Qt::Horizontal);
+    resizeDocks({scatter_dock}, {460}, Qt::Horizontal);
+    resizeDocks({prompt_dock}, {240}, Qt::Vertical);
+    resizeDocks({prompt_dock, jobs_dock}, {800, 500}, Qt::Horizontal);
+
+    // Linking: table selection -> scatter rings; scatter click -> table selection.
+    connect(explorer_, &PairExplorerPanel::pairSelectionChanged, scatter_, &ScatterPanel::highlight);
+    connect(explorer_, &PairExplorerPanel::filteredPairsChanged, scatter_, &ScatterPanel::rebuild);
+    connect(scatter_, &ScatterPanel::pairClicked, this, [this](int pair, bool add) {
+        std::vector<int> pairs = add ? explorer_->selectedPairs() : std::vector<int>{};
+        pairs.push_back(pair);
+        explorer_->selectPairs(pairs);
+    });
+    connect(picker_, &ModelPickerPanel::errorOccurred, this, &MainWindow::showError);
+    connect(picker_, &ModelPickerPanel::message, this, &MainWindow::showInfo);
+    connect(prompt_, &PromptPanel::searchRequested, this, [this](const QString& p, int k) { searchPrompt(p, k); });
+}
+
+void MainWindow::buildStatusBar() {
     device_label_ = new QLabel(QString::fromStdString(describe_compute_device().summary()), this);
+    device_label_->setToolTip("The device heavy work runs on (one compute thread owns it)");
+    job_label_ = new QLabel(this);
+    job_progress_ = new QProgressBar(this);
+    job_progress_->setMaximumWidth(220);
+    job_progress_->setRange(0, 1000);
+    job_progress_->setVisible(false);
+    job_cancel_ = new QPushButton(QIcon(":/icons/cancel.svg"), "Cancel", this);
+    job_cancel_->setToolTip("Cancel the running job (Ctrl+.)");
+    job_cancel_->setVisible(false);
+    connect(job_cancel_, &QPushButton::clicked, this, [this] {
+        if (running_job_) worker_->cancel(running_job_);
+    });
+    statusBar()->addPermanentWidget(job_label_);
+    statusBar()->addPermanentWidget(job_progress_);
+    statusBar()->addPermanentWidget(job_cancel_);
     statusBar()->addPermanentWidget(device_label_);
     statusBar()->showMessage("Ready");
+
+    connect(worker_, &ComputeWorker::jobStarted, this, [this](int id, const QString& title) {
+        running_job_ = id;
+        job_label_->setText(title);
+        job_progress_->setRange(0, 0);
+        job_progress_->setVisible(true);
+        job_cancel_->setVisible(true);
+    });
+    connect(worker_, &ComputeWorker::jobProgress, this,
+            [this](int id, const QString& stage, qint64 done, qint64 total, double eta) {
+                if (id != running_job_) return;
+                job_label_->setText(QString("%1 · ETA %2").arg(stage, JobsPanel::formatEta(eta)));
+                if (total > 0) {
+                    job_progress_->setRange(0, 1000);
+                    job_progress_->setValue(static_cast<int>(1000.0 * double(done) / double(total)));
+                } else {
+                    job_progress_->setRange(0, 0);
+                }
+            });
+    auto idle = [this](int id) {
+        if (id != running_job_) return;
+        running_job_ = 0;
+        if (worker_->pendingJobs() <= 1) {  // the finishing job still counts until its slot returns
+            job_label_->clear();
+            job_progress_->setVisible(false);
+            job_cancel_->setVisible(false);
+        }
+    };
+    connect(worker_, &ComputeWorker::jobFinished, this, [idle](int id, std::shared_ptr<const void>) { idle(id); });
+    connect(worker_, &ComputeWorker::jobFailed, this, [idle](int id, const QString&) { idle(id); });
+    connect(worker_, &ComputeWorker::jobCancelled, this, [idle](int id) { idle(id); });
+}
+
+void MainWindow::buildMenus() {
+    auto action = [this](QMenu* menu, const QString& text, const QKeySequence& key, const QString& tip,
+                         std::function<void()> slot, const QString& icon = {}) {
+        auto* a = menu->addAction(icon.isEmpty() ? QIcon() : QIcon(icon), text);
+        if (!key.isEmpty()) a->setShortcut(key);
+        a->setToolTip(tip);
+        a->setStatusTip(tip);
+        connect(a, &QAction::triggered, this, std::move(slot));
+        return a;
+    };
+    QMenu* file = menuBar()->addMenu("&File");
+    auto* open_data = action(file, "Open &data…", QKeySequence::Open, "Choose the CxC STS csv and the COCO captions json",
+                             [this] { openDataDialog(); }, ":/icons/data.svg");
+    file->addSeparator();
+    action(file, "&Open project…", QKeySequence("Ctrl+Shift+O"), "Open a saved session (.synproj)", [this] {
+        const QString path = QFileDialog::getOpenFileName(this, "Open project", {}, "Workbench projects (*.synproj)");
+        if (!path.isEmpty()) openProject(path);
+    });
+    action(file, "&Save project", QKeySequence::Save, "Save the session: data, models, filters, layout", [this] {
+        QString path = project_path_;
+        if (path.isEmpty()) path = QFileDialog::getSaveFileName(this, "Save project", "session.synproj",
+                                                                "Workbench projects (*.synproj)");
+        if (!path.isEmpty()) saveProject(path);
+    }, ":/icons/save.svg");
+    action(file, "Save project &as…", QKeySequence("Ctrl+Shift+S"), "Save the session under a new name", [this] {
+        const QString path = QFileDialog::getSaveFileName(this, "Save project as", "session.synproj",
+                                                          "Workbench projects (*.synproj)");
+        if (!path.isEmpty()) saveProject(path);
+    });
+    recent_menu_ = file->addMenu("Recent projects");
+    refreshRecentMenu();
+    file->addSeparator();
+    QMenu* exports = file->addMenu(QIcon(":/icons/export.svg"), "&Export");
+    action(exports, "Pairs table (CSV / Markdown / LaTeX)…", QKeySequence("Ctrl+E"),
+           "The pair table as filtered and sorted on screen", [this] { exportTableDialog(false); });
+    action(exports, "Table 2 (CSV / Markdown / LaTeX)…", {}, "Correlations with CIs of the last STS run",
+           [this] { exportTableDialog(true); });
+    action(exports, "Scatter plot (PNG / SVG / PDF)…", QKeySequence("Ctrl+Shift+E"), "At a chosen size and DPI",
+           [this] { exportPlotDialog(scatter_->plot(), "scatter"); });
+    action(exports, "Table 2 plot (PNG / SVG / PDF)…", {}, "At a chosen size and DPI",
+           [this] { exportPlotDialog(table2_->plot(), "table2"); });
+    action(exports, "All STS outputs to a folder…", {}, "table.md, table.tex, results.json, pairs.csv and figures", [this] {
+        if (!result_) return showError("No STS result yet: run STS first (F5).");
+        const QString dir = QFileDialog::getExistingDirectory(this, "Write STS outputs into");
+        if (dir.isEmpty()) return;
+        try {
+            const auto written = syn::run::write_sts_outputs(*result_, dir.toStdString(), write_sts_figures);
+            showInfo(QString("Wrote %1 files into %2").arg(written.size()).arg(dir));
+        } catch (const std::exception& e) {
+            showError(QString::fromUtf8(e.what()));
+        }
+    });
+    file->addSeparator();
+    action(file, "&Quit", QKeySequence::Quit, "Quit the workbench", [this] { close(); });
+
+    QMenu* models = menuBar()->addMenu("&Models");
+    action(models, "Add model &folder…", QKeySequence("Ctrl+Shift+M"), "A Hugging Face model folder",
+           [this] { picker_->chooseFolder(); }, ":/icons/folder.svg");
+    action(models, "Add &hub id…", {}, "Uses the local Hugging Face cache", [this] {
+        bool ok = false;
+        const QString id = QInputDialog::getText(this, "Add hub id", "Hugging Face hub id:", QLineEdit::Normal, {}, &ok);
+        if (ok && !id.trimmed().isEmpty()) picker_->addHubId(id.trimmed());
+    });
+    action(models, "Where do models come from?", {}, "How to get real encoder weights", [this] {
+        auto* box = new QMessageBox(QMessageBox::Information, "Getting models",
+                                    QString("The lexical baselines (Jaccard, TF-IDF) need no weights and always work.<br><br>"
+                                            "Neural encoders are read from Hugging Face model folders "
+                                            "(config.json, *.safetensors or pytorch_model.bin, tokenizer files):"
+                                            "<ul><li>models already in the Hugging Face cache (<tt>%1</tt>) are found "
+                                            "automatically;</li><li>any other folder: Models ▸ Add model folder, or "
+                                            "drop it on the Models panel.</li></ul>Downloading from the hub arrives "
+                                            "with the fetch command.")
+                                        .arg(QString::fromStdString(syn::hf_hub_cache_dir()).toHtmlEscaped()),
+                                    QMessageBox::Ok, this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->setModal(false);
+        box->show();
+    });
+
+    QMenu* run = menuBar()->addMenu("&Run");
+    auto* run_sts = action(run, "Run &STS on selected models", QKeySequence("F5"),
+                           "Table 2: every selected encoder on the loaded pairs", [this] { runSts(); }, ":/icons/run.svg");
+    action(run, "Order by &disagreement", QKeySequence("Ctrl+D"),
+           "Pairs where the CLIP-style and BERT-style encoders disagree most first", [this] {
+               if (!explorer_->orderByDisagreement())
+                   showInfo("Disagreement needs an STS result with at least two encoders.");
+           }, ":/icons/disagree.svg");
+    action(run, "Find nearest captions", QKeySequence("Ctrl+Return"), "Run the prompt box's search",
+           [this] { searchPrompt(prompt_->prompt(), prompt_->neighbours()); }, ":/icons/search.svg");
+    run->addSeparator();
+    action(run, "&Cancel all jobs", QKeySequence("Ctrl+."), "Stops the running job and drops queued ones",
+           [this] { worker_->cancelAll(); }, ":/icons/cancel.svg");
+
+    QMenu* view = menuBar()->addMenu("&View");
+    for (const auto& [name, dock] : docks_) {
+        (void)name;
+        view->addAction(dock->toggleViewAction());
+    }
+    view->addSeparator();
+    auto* group = new QActionGroup(this);
+    light_action_ = view->addAction("&Light palette");
+    dark_action_ = view->addAction("&Dark palette");
+    for (QAction* a : {light_action_, dark_action_}) {
+        a->setCheckable(true);
+        group->addAction(a);
+    }
+    dark_action_->setShortcut(QKeySequence("Ctrl+Shift+D"));
+    connect(light_action_, &QAction::triggered, this, [this] { setDark(false); });
+    connect(dark_action_, &QAction::triggered, this, [this] { setDark(true); });
+    view->addSeparator();
+    action(view, "Focus caption search", QKeySequence::Find, "", [this] {
+        if (auto* s = explorer_->findChild<QLineEdit*>("pairSearch")) s->setFocus();
+    });
+    action(view, "Focus prompt", QKeySequence("Ctrl+L"), "", [this] {
+        if (auto* p = prompt_->findChild<QLineEdit*>("promptEdit")) p->setFocus();
+    });
+    view->addSeparator();
+    action(view, "&Presentation from file…", QKeySequence("F11"),
+           "Full screen, large fonts, step through prompts / pairs with Space or PageDown", [this] {
+               const QString path = QFileDialog::getOpenFileName(this, "Presentation list", {}, "JSON (*.json)");
+               if (path.isEmpty()) return;
+               try {
+                   startPresentation(load_presentation(path));
+               } catch (const std::exception& e) {
+                   showError(QString::fromUtf8(e.what()));
+               }
+           }, ":/icons/present.svg");
+    action(view, "Present the selected pairs", QKeySequence("Shift+F11"), "Step through the selected pairs", [this] {
+        std::vector<PresentationItem> items;
+        for (int p : explorer_->selectedPairs()) items.push_back({PresentationItem::Kind::Pair, {}, p, {}});
+        if (items.empty()) return showInfo("Select some pairs in the table first.");
+        startPresentation(std::move(items));
+    });
+    // Active only while presenting (Space would otherwise steal typing in the search boxes).
+    auto present_key = [this](const QList<QKeySequence>& keys, int delta) {
+        auto* a = new QAction(this);
+        a->setShortcuts(keys);
+        a->setEnabled(false);
+        connect(a, &QAction::triggered, this, [this, delta] {
+            if (delta == 0) stopPresentation();
+            else presentationStep(delta);
+        });
+        addAction(a);
+        presentation_actions_ << a;
+    };
+    present_key({QKeySequence(Qt::Key_Space), QKeySequence(Qt::Key_PageDown), QKeySequence(Qt::Key_Right)}, +1);
+    present_key({QKeySequence(Qt::Key_PageUp), QKeySequence(Qt::Key_Backspace), QKeySequence(Qt::Key_Left)}, -1);
+    present_key({QKeySequence(Qt::Key_Escape)}, 0);
+
+    QMenu* help = menuBar()->addMenu("&Help");
+    action(help, "&About", {}, "", [this] {
+        QMessageBox::about(this, "Synesthesia Workbench",
+                           "Compares BERT-style and CLIP-style text encoders on CxC STS-L / STS-V.<br>"
+                           "Device: " + device_label_->text());
+    });
+
+    auto* toolbar = addToolBar("Main");
+    toolbar->setObjectName("mainToolbar");
+    toolbar->addAction(open_data);
+    toolbar->addAction(run_sts);
+    for (QAction* a : run->actions())
+        if (a->text().contains("disagreement") || a->text().contains("Cancel")) toolbar->addAction(a);
+}
+
+// --- messages ----------------------------------------------------------------------------------------
+
+void MainWindow::showError(const QString& message) {
+    last_error_ = message;
+    statusBar()->showMessage("Error: " + message.section('\n', 0, 0), 15000);
+    emit errorShown(message);
+    if (!error_boxes_) return;
+    // Non-modal: the application keeps working while the message is on screen.
+    auto* box = new QMessageBox(QMessageBox::Warning, "Synesthesia Workbench", message, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setModal(false);
+    box->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    box->show();
+}
+
+void MainWindow::showInfo(const QString& message) { statusBar()->showMessage(message, 10000); }
+
+void MainWindow::showEmptyState(const QString& extra) {
+    const QString shared = shared_dir_from_env();
+    QString looked = shared.isEmpty() ? QString("$SYNESTHESIA_SHARED is not set")
+                                      : QString("looked in <tt>%1/data</tt>").arg(shared.toHtmlEscaped());
+    empty_label_->setText(
+        QString("<h2>Welcome to the Synesthesia Workbench</h2>"
+                "<p>No caption data is loaded yet. The workbench compares text encoders on the "
+                "<b>Crisscrossed Captions</b> STS pairs joined with <b>MS-COCO</b> captions:</p>"
+                "<p><tt>sts_test.csv</tt> (CxC) and <tt>captions_karpathy_test.json</tt> (COCO Karpathy test)</p>"
+                "<p>Choose them with <b>Open data…</b> (Ctrl+O); the workbench remembers them. (%1.)</p>"
+                "<p><b>Models:</b> the lexical baselines (Jaccard, TF-IDF) need no weights and are ready now. "
+                "Neural encoders come from Hugging Face model folders — found automatically in the Hugging Face "
+                "cache (<tt>%2</tt>), or added with Models ▸ Add model folder (or by dropping a folder on the "
+                "Models panel).</p>%3")
+            .arg(looked, QString::fromStdString(syn::hf_hub_cache_dir()).toHtmlEscaped(),
+                 extra.isEmpty() ? QString() : "<p style='color:#b07a10'>" + extra.toHtmlEscaped() + "</p>"));
+    central_->setCurrentIndex(0);
+}
+
+// --- jobs --------------------------------------------------------------------------------------------
+
+int MainWindow::submit(const QString& title,
+                       std::function<std::shared_ptr<const void>(const syn::run::ProgressSink&,
+                                                                 const syn::run::CancelToken*)> job,
+                       ResultHandler on_result, FailureHandler on_failure) {
+    const int id = worker_->submit(title, std::move(job));
+    // The worker cannot finish before we store the handlers: its signals are queued to this thread.
+    handlers_[id] = {std::move(on_result), std::move(on_failure)};
+    return id;
+}
+
+bool MainWindow::autoFindData() {
+    QStringList candidates;
+    const QString shared = shared_dir_from_env();
+    if (!shared.isEmpty()) candidates << shared;
+    QSettings settings;
+    const QString last_csv = settings.value("data/cxc_csv").toString();
+    const QString last_json = settings.value("data/captions_json").toString();
+    for (const QString& root : candidates) {
+        const QString csv = root + "/data/cxc/sts_test.csv", json = root + "/data/coco/captions_karpathy_test.json";
+        if (QFileInfo::exists(csv) && QFileInfo::exists(json)) return loadData(csv, json, max_pairs_) != 0;
+    }
+    if (!last_csv.isEmpty() && QFileInfo::exists(last_csv) && QFileInfo::exists(last_json))
+        return loadData(last_csv, last_json, max_pairs_) != 0;
+    showEmptyState();
+    return false;
+}
+
+int MainWindow::loadData(const QString& cxc_csv, const QString& captions_json, int max_pairs) {
+    max_pairs_ = max_pairs;
+    const std::string csv = cxc_csv.toStdString(), json = captions_json.toStdString();
+    const std::size_t n = max_pairs > 0 ? static_cast<std::size_t>(max_pairs) : 0;
+    statusBar()->showMessage("Loading " + QFileInfo(cxc_csv).fileName() + "…");
+    return submit(
+        "Load " + QFileInfo(cxc_csv).fileName(),
+        [csv, json, n](const syn::run::ProgressSink& p, const syn::run::CancelToken* c) -> std::shared_ptr<const void> {
+            return load_data_job(csv, json, n, p, c);
+        },
+        [this, cxc_csv, captions_json](std::shared_ptr<const void> r) {
+            cxc_csv_ = cxc_csv;
+            captions_json_ = captions_json;
+            QSettings settings;
+            settings.setValue("data/cxc_csv", cxc_csv);
+            settings.setValue("data/captions_json", captions_json);
+            onDataLoaded(std::static_pointer_cast<const syn::data::StsDataset>(r));
+        },
+        [this](const QString& message, bool cancelled) {
+            if (!cancelled) showError("Could not load the data:\n" + message);
+            if (!hasData()) showEmptyState(cancelled ? QString("Loading was cancelled.") : "Could not load: " + message);
+            emit dataLoadFailed(message);
+        });
+}
+
+bool MainWindow::hasData() const { return dataset_ && !dataset_->pairs.empty(); }
+
+void MainWindow::onDataLoaded(std::shared_ptr<const syn::data::StsDataset> dataset) {
+    dataset_ = std::move(dataset);
+    result_.reset();
+    table2_->setResult(nullptr);
+    explorer_->model()->setDataset(dataset_);
+    central_->setCurrentIndex(1);
+    QString msg = QString("Loaded %1 caption pairs from %2").arg(dataset_->pairs.size()).arg(QFileInfo(cxc_csv_).fileName());
+    if (dataset_->dropped_unresolved || !dataset_->csv_warnings.empty())
+        msg += QString(" (%1 rows dropped: caption id not found; %2 warnings)")
+                   .arg(dataset_->dropped_unresolved).arg(dataset_->csv_warnings.size());
+    showInfo(msg);
+    emit dataLoaded();
+}
+
+int MainWindow::runSts() {
+    if (!hasData()) {
+        showError("Load the CxC / COCO data first (File ▸ Open data…).");
+        return 0;
+    }
+    StsRunRequest request;
+    request.cxc_csv = cxc_csv_.toStdString();
+    request.captions_json = captions_json_.toStdString();
+    request.max_pairs = max_pairs_ > 0 ? static_cast<std::size_t>(max_pairs_) : 0;
+    std::map<std::string, int> row_of;
+    QStringList skipped;
+    for (int row : model_list_->checkedRows()) {
+        const auto& e = model_list_->entry(row);
+        if (e.status == ModelStatus::NeedsDownload) {
+            skipped << e.label;
+            continue;
+        }
+        StsModelRequest m;
+        m.model = e.job_model().toStdString();
+        m.pooling = (e.is_lexical() || e.pooling == e.default_pooling) ? "" : e.pooling.toStdString();
+        m.dtype = e.is_lexical() ? "float32" : e.dtype.toStdString();
+        m.device = e.is_lexical() ? "auto" : e.device.toStdString();
+        request.models.push_back(m);
+        row_of[m.model] = row;
+        if (!e.is_lexical()) model_list_->setStatus(row, ModelStatus::Loading, "running STS");
+    }
+    if (!skipped.isEmpty())
+        showInfo("Skipped (not in the local cache, downloading arrives with the fetch command): " + skipped.join(", "));
+    if (request.models.empty()) {
+        showError("No runnable encoder selected: tick a model in the Models panel (the lexical baselines always work).");
+        return 0;
+    }
+    auto restore = [this, row_of] {
+        for (const auto& [model, row] : row_of) {
+            (void)model;
+            const auto& e = model_list_->entry(row);
+            if (e.status == ModelStatus::Loading)
+                model_list_->setStatus(row, e.folder.isEmpty() ? ModelStatus::Available : ModelStatus::Available,
+                                       "not run (job stopped)");
+        }
+    };
+    return submit(
+        QString("STS: %1 encoders on %2 pairs").arg(request.models.size()).arg(dataset_->pairs.size()),
+        [request](const syn::run::ProgressSink& p, const syn::run::CancelToken* c) -> std::shared_ptr<const void> {
+            return std::make_shared<StsRunOutcome>(run_sts_models(request, p, c));
+        },
+        [this, row_of](std::shared_ptr<const void> r) {
+            auto outcome = std::static_pointer_cast<const StsRunOutcome>(r);
+            QStringList failed;
+            for (const auto& m : outcome->models) {
+                auto it = row_of.find(m.model);
+                if (it == row_of.end()) continue;
+                if (m.ok) {
+                    QString detail = "STS done";
+                    for (const auto& e : outcome->result->encoders)
+                        if (e.model == m.model)
+                            detail = QString("STS done on %1 (%2, %3, %4 computed, %5 from cache, %6 s)")
+                                         .arg(QString::fromStdString(e.device), QString::fromStdString(e.pooling),
+                                              QString::fromStdString(e.dtype))
+                                         .arg(e.computed).arg(e.from_cache).arg(e.seconds, 0, 'f', 1);
+                    model_list_->setStatus(it->second, ModelStatus::Ready, detail);
+                } else {
+                    model_list_->setStatus(it->second, ModelStatus::Failed, QString::fromStdString(m.error));
+                    failed << QString::fromStdString(m.model + ": " + m.error);
+                }
+            }
+            showStsResult(outcome->result);
+            if (!failed.isEmpty()) showError("Some encoders failed (the others are shown):\n" + failed.join("\n"));
+            emit stsFinished(true);
+        },
+        [this, restore, row_of](const QString& message, bool cancelled) {
+            restore();
+            if (cancelled) {
+                showInfo("STS cancelled.");
+            } else {
+                for (const auto& [model, row] : row_of) {
+                    (void)model;
+                    if (!model_list_->entry(row).is_lexical()) model_list_->setStatus(row, ModelStatus::Failed, message);
+                }
+                showError("STS failed:\n" + message);
+            }
+            emit stsFinished(false);
+        });
+}
+
+void MainWindow::showStsResult(std::shared_ptr<const syn::run::StsResult> result) {
+    result_ = std::move(result);
+    if (!result_) return;
+    explorer_->model()->setResult(result_);
+    table2_->setResult(result_);
+    central_->setCurrentIndex(1);
+    if (!pending_scatter_encoder_.isEmpty()) scatter_->setCurrentEncoder(pending_scatter_encoder_);
+    if (pending_sort_column_ >= 0 && pending_sort_column_ < explorer_->proxy()->columnCount())
+        explorer_->view()->sortByColumn(pending_sort_column_, Qt::SortOrder(pending_sort_order_));
+    pending_sort_column_ = -1;
+    showInfo(QString("STS done: %1 encoders on %2 pairs").arg(result_->encoders.size()).arg(result_->dataset.pairs.size()));
+}
+
+int MainWindow::searchPrompt(const QString& prompt, int k) {
+    if (prompt.trimmed().isEmpty()) return 0;
+    if (!hasData()) {
+        prompt_->showMessage("Load the caption data first (File ▸ Open data…): the search runs over its captions.");
+        return 0;
+    }
+    std::vector<PromptModel> models;
+    for (int row : model_list_->checkedRows()) {
+        const auto& e = model_list_->entry(row);
+        if (e.status == ModelStatus::NeedsDownload) continue;
+        models.push_back({e.job_model().toStdString(), e.label.toStdString(),
+                          (e.is_lexical() || e.pooling == e.default_pooling) ? "" : e.pooling.toStdString(),
+                          e.is_lexical() ? "float32" : e.dtype.toStdString(), e.is_lexical() ? "auto" : e.device.toStdString()});
+    }
+    if (models.empty()) {
+        prompt_->showMessage("Tick at least one runnable model in the Models panel.");
+        return 0;
+    }
+    prompt_->setBusy(true);
+    auto dataset = dataset_;
+    const std::string text = prompt.trimmed().toStdString();
+    const std::size_t n = static_cast<std::size_t>(std::max(1, k));
+    return submit(
+        "Nearest captions: " + prompt.left(40),
+        [dataset, text, models, n](const syn::run::ProgressSink& p, const syn::run::CancelToken* c) -> std::shared_ptr<const void> {
+            const auto unique = syn::data::unique_texts(*dataset);
+            return std::make_shared<PromptResult>(nearest_captions(text, unique.texts, models, n, p, c));
+        },
+        [this](std::shared_ptr<const void> r) {
+            prompt_->showResult(*std::static_pointer_cast<const PromptResult>(r));
+            emit promptFinished(true);
+        },
+        [this](const QString& message, bool cancelled) {
+            prompt_->setBusy(false);
+            prompt_->showMessage(cancelled ? "Search cancelled." : "Search failed: " + message);
+            if (!cancelled) showError(message);
+            emit promptFinished(false);
+        });
+}
+
+bool MainWindow::selectModels(const QStringList& ids) {
+    for (int row : model_list_->checkedRows()) model_list_->setChecked(row, false);
+    bool ok = true;
+    for (const QString& id : ids) {
+        int row = model_list_->findRow(id);
+        if (row < 0) {
+            const QFileInfo info(id);
+            if (info.exists()) {
+                if (!picker_->addFolder(info.absoluteFilePath())) {
+                    ok = false;
+                    continue;
+                }
+                row = model_list_->findRow(QDir::cleanPath(info.absoluteFilePath()));
+            } else {
+                if (!picker_->addHubId(id)) ok = false;
+                row = model_list_->findRow(id);
+            }
+        }
+        if (row >= 0) model_list_->setChecked(row, true);
+    }
+    return ok;
+}
+
+// --- sessions ----------------------------------------------------------------------------------------
+
+ProjectState MainWindow::projectState() const {
+    ProjectState s;
+    s.cxc_csv = cxc_csv_;
+    s.captions_json = captions_json_;
+    s.max_pairs = max_pairs_;
+    for (const auto& e : model_list_->entries()) {
+        // Catalog entries in their default state are rebuilt from the catalog; keep the rest.
+        const bool default_state = (e.source == "catalog" || e.source == "built in" || e.source == "HF cache") &&
+                                   e.pooling == e.default_pooling && e.dtype == (e.is_lexical() ? "—" : "float32") &&
+                                   e.device == (e.is_lexical() ? "cpu" : "auto") && !e.checked;
+        if (default_state) continue;
+        s.models.push_back({e.source == "folder" ? e.folder : e.id, e.source, e.pooling, e.dtype, e.device, e.checked});
+    }
+    const auto f = explorer_->currentFilter();
+    s.filter_text = f.text;
+    s.filter_method = f.method;
+    s.sts_l_min = f.sts_l_min;
+    s.sts_l_max = f.sts_l_max;
+    s.sts_v = f.sts_v;
+    s.sort_column = explorer_->proxy()->sortColumn();
+    s.sort_order = explorer_->proxy()->sortOrder();
+    s.scatter_encoder = scatter_->currentEncoder();
+    s.prompt = prompt_->prompt();
+    s.dark = dark_;
+    s.window_state = saveState();
+    s.window_geometry = saveGeometry();
+    return s;
+}
+
+void MainWindow::applyProject(const ProjectState& s) {
+    setDark(s.dark);
+    for (int row : model_list_->checkedRows()) model_list_->setChecked(row, false);
+    for (const auto& m : s.models) {
+        int row = model_list_->findRow(m.id);
+        if (row < 0 && m.source == "folder") {
+            QString error;
+            const auto added = model_list_->addFolder(m.id, &error);
+            if (!added) {
+                showError("Project model folder: " + error);
+                continue;
+            }
+            row = *added;
+        } else if (row < 0) {
+            row = model_list_->addHubId(m.id);
+        }
+        if (!model_list_->entry(row).is_lexical()) {
+            if (!m.pooling.isEmpty()) model_list_->setPooling(row, m.pooling);
+            if (!m.dtype.isEmpty()) model_list_->setDtype(row, m.dtype);
+            if (!m.device.isEmpty()) model_list_->setDevice(row, m.device);
+        }
+        model_list_->setChecked(row, m.checked);
+    }
+    PairFilterProxy::Filter f;
+    f.text = s.filter_text;
+    f.method = s.filter_method;
+    f.sts_l_min = s.sts_l_min;
+    f.sts_l_max = s.sts_l_max;
+    f.sts_v = s.sts_v;
+    explorer_->setFilter(f);
+    pending_sort_column_ = s.sort_column;
+    pending_sort_order_ = s.sort_order;
+    if (s.sort_column >= 0 && s.sort_column < explorer_->proxy()->columnCount())
+        explorer_->view()->sortByColumn(s.sort_column, Qt::SortOrder(s.sort_order));
+    pending_scatter_encoder_ = s.scatter_encoder;
+    scatter_->setCurrentEncoder(s.scatter_encoder);
+    prompt_->setPrompt(s.prompt);
+    if (!s.window_geometry.isEmpty()) restoreGeometry(s.window_geometry);
+    if (!s.window_state.isEmpty()) restoreState(s.window_state);
+    max_pairs_ = s.max_pairs;
+    if (!s.cxc_csv.isEmpty() && (s.cxc_csv != cxc_csv_ || s.captions_json != captions_json_ || !hasData()))
+        loadData(s.cxc_csv, s.captions_json, s.max_pairs);
+}
+
+bool MainWindow::saveProject(const QString& path) {
+    try {
+        save_project(projectState(), path);
+    } catch (const std::exception& e) {
+        showError(QString::fromUtf8(e.what()));
+        return false;
+    }
+    project_path_ = path;
+    addRecentProject(path);
+    setWindowTitle("Synesthesia Workbench — " + QFileInfo(path).fileName());
+    showInfo("Saved project " + path);
+    return true;
+}
+
+bool MainWindow::openProject(const QString& path) {
+    ProjectState s;
+    try {
+        s = load_project(path);
+    } catch (const std::exception& e) {
+        showError(QString::fromUtf8(e.what()));
+        return false;
+    }
+    applyProject(s);
+    project_path_ = path;
+    addRecentProject(path);
+    setWindowTitle("Synesthesia Workbench — " + QFileInfo(path).fileName());
+    showInfo("Opened project " + path);
+    return true;
+}
+
+QStringList MainWindow::recentProjects() const { return QSettings().value("recentProjects").toStringList(); }
+
+void MainWindow::addRecentProject(const QString& path) {
+    QStringList list = recentProjects();
+    const QString abs = QFileInfo(path).absoluteFilePath();
+    list.removeAll(abs);
+    list.prepend(abs);
+    while (list.size() > kMaxRecent) list.removeLast();
+    QSettings().setValue("recentProjects", list);
+    refreshRecentMenu();
+}
+
+void MainWindow::refreshRecentMenu() {
+    recent_menu_->clear();
+    const QStringList list = recentProjects();
+    if (list.isEmpty()) recent_menu_->addAction("(none)")->setEnabled(false);
+    int i = 1;
+    for (const QString& path : list) {
+        QAction* a = recent_menu_->addAction(QString("&%1 %2").arg(i++).arg(QFileInfo(path).fileName()));
+        a->setToolTip(path);
+        a->setStatusTip(path);
+        connect(a, &QAction::triggered, this, [this, path] { openProject(path); });
+    }
+}
+
+// --- exports -----------------------------------------------------------------------------------------
+
+bool MainWindow::exportPlot(QCustomPlot* plot, const QString& path, const PlotExportSize& size) {
+    try {
+        export_plot(plot, path, size);
+    } catch (const std::exception& e) {
+        showError(QString::fromUtf8(e.what()));
+        return false;
+    }
+    showInfo("Saved " + path);
+    return true;
+}
+
+bool MainWindow::exportPairsTable(const QString& path) {
+    try {
+        write_table(*explorer_->proxy(), path);
+    } catch (const std::exception& e) {
+        showError(QString::fromUtf8(e.what()));
+        return false;
+    }
+    showInfo(QString("Saved %1 pairs to %2").arg(explorer_->proxy()->rowCount()).arg(path));
+    return true;
+}
+
+bool MainWindow::exportTable2(const QString& path) {
+    if (!result_) {
+        showError("No STS result yet: run STS first (F5).");
+        return false;
+    }
+    try {
+        write_table(*table2_model(*result_), path);
+    } catch (const std::exception& e) {
+        showError(QString::fromUtf8(e.what()));
+        return false;
+    }
+    showInfo("Saved " + path);
+    return true;
+}
+
+void MainWindow::exportTableDialog(bool table2) {
+    const QString path = QFileDialog::getSaveFileName(this, table2 ? "Export Table 2" : "Export pairs",
+                                                      table2 ? "table2.md" : "pairs.csv",
+                                                      "CSV (*.csv);;Markdown (*.md);;LaTeX (*.tex)");
+    if (path.isEmpty()) return;
+    if (table2) exportTable2(path);
+    else exportPairsTable(path);
+}
+
+void MainWindow::exportPlotDialog(QCustomPlot* plot, const QString& name) {
+    const QString path = QFileDialog::getSaveFileName(this, "Export plot", name + ".png",
+                                                      "PNG image (*.png);;SVG vector (*.svg);;PDF document (*.pdf)");
+    if (path.isEmpty()) return;
+    QDialog dialog(this);
+    dialog.setWindowTitle("Figure size");
+    auto* w = new QSpinBox(&dialog);
+    auto* h = new QSpinBox(&dialog);
+    auto* dpi = new QSpinBox(&dialog);
+    w->setRange(16, 20000);
+    h->setRange(16, 20000);
+    dpi->setRange(30, 2400);
+    QSettings settings;
+    w->setValue(settings.value("export/width", 1600).toInt());
+    h->setValue(settings.value("export/height", 1000).toInt());
+    dpi->setValue(settings.value("export/dpi", 150).toInt());
+    w->setSuffix(" px");
+    h->setSuffix(" px");
+    auto* form = new QFormLayout(&dialog);
+    form->addRow("Width", w);
+    form->addRow("Height", h);
+    form->addRow("DPI", dpi);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    form->addRow(buttons);
+    if (dialog.exec() != QDialog::Accepted) return;
+    settings.setValue("export/width", w->value());
+    settings.setValue("export/height", h->value());
+    settings.setValue("export/dpi", dpi->value());
+    exportPlot(plot, path, {w->value(), h->value(), static_cast<double>(dpi->value())});
+}
+
+void MainWindow::openDataDialog() {
+    QSettings settings;
+    const QString csv = QFileDialog::getOpenFileName(this, "CxC STS pairs (e.g. sts_test.csv)",
+                                                     settings.value("data/cxc_csv").toString(), "CSV (*.csv)");
+    if (csv.isEmpty()) return;
+    const QString json = QFileDialog::getOpenFileName(this, "COCO captions (e.g. captions_karpathy_test.json)",
+                                                      settings.value("data/captions_json", QFileInfo(csv).path()).toString(),
+                                                      "JSON (*.json)");
+    if (json.isEmpty()) return;
+    loadData(csv, json, max_pairs_);
+}
+
+// --- palette and presentation ------------------------------------------------------------------------
+
+void MainWindow::setDark(bool dark) {
+    dark_ = dark;
+    apply_theme(dark);
+    if (dark_action_) (dark ? dark_action_ : light_action_)->setChecked(true);
+    QSettings().setValue("view/dark", dark);
+    setPlotStyle();
+}
+
+void MainWindow::setPlotStyle() {
+    PlotStyle style;
+    style.dark = dark_;
+    style.font_scale = presenting_ ? 1.8 : 1.0;
+    scatter_->setStyle(style);
+    table2_->setStyle(style);
+}
+
+void MainWindow::startPresentation(std::vector<PresentationItem> items) {
+    if (items.empty()) return;
+    present_items_ = std::move(items);
+    present_index_ = 0;
+    if (!presenting_) {
+        presenting_ = true;
+        was_maximized_ = isMaximized();
+        QFont big = normal_font_;
+        big.setPointSizeF(std::max(14.0, normal_font_.pointSizeF() * 1.6));
+        setFont(big);
+        if (!present_banner_) {
+            present_banner_ = new QLabel(this);
+            present_banner_->setObjectName("presentationBanner");
+            present_banner_->setWordWrap(true);
+            present_banner_->setStyleSheet("QLabel { background: #2f6fb5; color: white; padding: 10px; }");
+        }
+        QFont bf = big;
+        bf.setPointSizeF(big.pointSizeF() * 1.2);
+        bf.setBold(true);
+        present_banner_->setFont(bf);
+        menuBar()->setCornerWidget(nullptr);
+        statusBar()->insertWidget(0, present_banner_, 1);
+        present_banner_->show();
+        for (QAction* a : presentation_actions_) a->setEnabled(true);
+        explorer_->view()->setFocus();
+        showFullScreen();
+        setPlotStyle();
+    }
+    showPresentationItem();
+}
+
+void MainWindow::stopPresentation() {
+    if (!presenting_) return;
+    presenting_ = false;
+    for (QAction* a : presentation_actions_) a->setEnabled(false);
+    setFont(normal_font_);
+    if (present_banner_) {
+        statusBar()->removeWidget(present_banner_);
+        present_banner_->hide();
+    }
+    if (was_maximized_) showMaximized();
+    else showNormal();
+    setPlotStyle();
+}
+
+void MainWindow::presentationStep(int delta) {
+    if (!presenting_ || present_items_.empty()) return;
+    present_index_ = std::clamp(present_index_ + delta, 0, static_cast<int>(present_items_.size()) - 1);
+    showPresentationItem();
+}
+
+void MainWindow::showPresentationItem() {
+    const auto& item = present_items_[static_cast<size_t>(present_index_)];
+    QString text = QString("%1 / %2   ").arg(present_index_ + 1).arg(present_items_.size());
+    if (item.kind == PresentationItem::Kind::Prompt) {
+        text += "Prompt: “" + item.prompt + "”";
+        prompt_->setPrompt(item.prompt);
+        searchPrompt(item.prompt, prompt_->neighbours());
+    } else {
+        if (!hasData() || item.pair >= explorer_->model()->pairCount()) {
+            text += QString("Pair %1 (not in the loaded data)").arg(item.pair + 1);
+        } else {
+            const auto& p = explorer_->model()->pair(item.pair);
+            text += QString("Pair %1: “%2” ↔ “%3” (STS-L %4)").arg(item.pair + 1)
+                        .arg(QString::fromStdString(p.text1), QString::fromStdString(p.text2)).arg(p.sts_l, 0, 'f', 2);
+            explorer_->selectPairs({item.pair});
+        }
+    }
+    if (!item.note.isEmpty()) text += "   — " + item.note;
+    text += "   [Space / PageDown: next · PageUp: back · Esc: end]";
+    if (present_banner_) present_banner_->setText(text);
+}
+
+// --- screenshots -------------------------------------------------------------------------------------
+
+QStringList MainWindow::saveScreenshots(const QString& dir) {
+    QStringList written;
+    QDir().mkpath(dir);
+    auto save = [&](QWidget* w, const QString& name) {
+        const QString path = QDir(dir).filePath(name + ".png");
+        if (w && w->grab().save(path)) written << path;
+    };
+    save(this, "main_window");
+    for (const auto& [name, dock] : docks_) save(dock->widget(), "panel_" + name);
+    save(explorer_, "panel_pairs");
+    return written;
 }
 
 }  // namespace syn::ui

@@ -1,19 +1,182 @@
 #pragma once
+// The workbench's main window: the caption-pair explorer in the centre (or, before data is loaded,
+// a page that says what to open and how to get models), dockable panels around it (models, scatter,
+// Table 2, prompt box, jobs), menus with shortcuts, a status bar naming the compute device with the
+// running job's progress, sessions as project files, exports and presentation mode.
+// Every heavy action is a job on the one ComputeWorker; results come back by signals.
 #include <QMainWindow>
+#include <QStringList>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "core/run/progress.h"
+#include "ui/plots/plot_export.h"
+#include "ui/presentation.h"
+#include "ui/session/project.h"
 
 class QLabel;
+class QProgressBar;
+class QPushButton;
+class QStackedWidget;
+class QDockWidget;
+class QMenu;
+class QAction;
+class QCustomPlot;
+
+namespace syn::data {
+struct StsDataset;
+}
+namespace syn::run {
+struct StsResult;
+}
 
 namespace syn::ui {
 
-// The workbench's main window: dockable panels around a central view, a status bar that names
-// the compute device.
+class ComputeWorker;
+class ModelListModel;
+class ModelPickerPanel;
+class PairExplorerPanel;
+class ScatterPanel;
+class Table2Panel;
+class PromptPanel;
+class JobsPanel;
+
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
     explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Panels and models (tests, the screenshot mode).
+    ComputeWorker* worker() const { return worker_; }
+    ModelListModel* modelList() const { return model_list_; }
+    ModelPickerPanel* modelPicker() const { return picker_; }
+    PairExplorerPanel* explorer() const { return explorer_; }
+    ScatterPanel* scatter() const { return scatter_; }
+    Table2Panel* table2() const { return table2_; }
+    PromptPanel* promptPanel() const { return prompt_; }
+    JobsPanel* jobsPanel() const { return jobs_; }
+    bool hasData() const;
+    std::shared_ptr<const syn::run::StsResult> stsResult() const { return result_; }
+    QString lastError() const { return last_error_; }
+    // Error boxes are non-modal; tests and the screenshot mode turn them off (the status bar and
+    // lastError() still carry the message).
+    void setErrorBoxesEnabled(bool enabled) { error_boxes_ = enabled; }
+
+    // Looks for the CxC / COCO files ($SYNESTHESIA_SHARED/data, then the last used paths) and loads
+    // them; returns false (and shows the empty-state page) when none are found.
+    bool autoFindData();
+    // Jobs: return the job id (0 when nothing was submitted; the reason is in the status bar).
+    int loadData(const QString& cxc_csv, const QString& captions_json, int max_pairs = 0);
+    int runSts();
+    int searchPrompt(const QString& prompt, int k);
+    // Shows a result as if an STS job had produced it (tests, merged runs).
+    void showStsResult(std::shared_ptr<const syn::run::StsResult> result);
+    // Selects the models named (catalog ids, hub ids or folders) and unticks the others; returns
+    // false when one could not be added (the message names it).
+    bool selectModels(const QStringList& ids);
+    void setMaxPairs(int max_pairs) { max_pairs_ = max_pairs; }
+
+    // Sessions.
+    ProjectState projectState() const;
+    void applyProject(const ProjectState& state);
+    bool saveProject(const QString& path);
+    bool openProject(const QString& path);
+    QStringList recentProjects() const;
+
+    // Exports (errors shown, false returned).
+    bool exportPlot(QCustomPlot* plot, const QString& path, const PlotExportSize& size);
+    bool exportPairsTable(const QString& path);
+    bool exportTable2(const QString& path);
+
+    // Palette and presentation mode.
+    void setDark(bool dark);
+    bool isDark() const { return dark_; }
+    void startPresentation(std::vector<PresentationItem> items);
+    void stopPresentation();
+    bool presenting() const { return presenting_; }
+    int presentationIndex() const { return present_index_; }
+    void presentationStep(int delta);
+
+    // One PNG per panel plus the whole window into `dir`; returns the paths written.
+    QStringList saveScreenshots(const QString& dir);
+
+signals:
+    void dataLoaded();
+    void dataLoadFailed(const QString& message);
+    void stsFinished(bool ok);
+    void promptFinished(bool ok);
+    void errorShown(const QString& message);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
 
 private:
+    void buildPanels();
+    void buildMenus();
+    void buildStatusBar();
+    void showEmptyState(const QString& extra = {});
+    void showError(const QString& message);
+    void showInfo(const QString& message);
+    using ResultHandler = std::function<void(std::shared_ptr<const void>)>;
+    using FailureHandler = std::function<void(const QString& message, bool cancelled)>;
+    int submit(const QString& title, std::function<std::shared_ptr<const void>(const syn::run::ProgressSink&,
+                                                                               const syn::run::CancelToken*)> job,
+               ResultHandler on_result, FailureHandler on_failure);
+    void onDataLoaded(std::shared_ptr<const syn::data::StsDataset> dataset);
+    void setPlotStyle();
+    void addRecentProject(const QString& path);
+    void refreshRecentMenu();
+    void showPresentationItem();
+    void openDataDialog();
+    void exportPlotDialog(QCustomPlot* plot, const QString& name);
+    void exportTableDialog(bool table2);
+
+    ComputeWorker* worker_ = nullptr;
+    ModelListModel* model_list_ = nullptr;
+    ModelPickerPanel* picker_ = nullptr;
+    PairExplorerPanel* explorer_ = nullptr;
+    ScatterPanel* scatter_ = nullptr;
+    Table2Panel* table2_ = nullptr;
+    PromptPanel* prompt_ = nullptr;
+    JobsPanel* jobs_ = nullptr;
+    QStackedWidget* central_ = nullptr;
+    QLabel* empty_label_ = nullptr;
+    std::map<QString, QDockWidget*> docks_;
+
     QLabel* device_label_ = nullptr;
+    QLabel* job_label_ = nullptr;
+    QProgressBar* job_progress_ = nullptr;
+    QPushButton* job_cancel_ = nullptr;
+    QMenu* recent_menu_ = nullptr;
+    QAction* dark_action_ = nullptr;
+    QAction* light_action_ = nullptr;
+    QList<QAction*> presentation_actions_;
+    QLabel* present_banner_ = nullptr;
+
+    std::map<int, std::pair<ResultHandler, FailureHandler>> handlers_;
+    int running_job_ = 0;
+
+    QString cxc_csv_, captions_json_;
+    int max_pairs_ = 0;
+    std::shared_ptr<const syn::data::StsDataset> dataset_;
+    std::shared_ptr<const syn::run::StsResult> result_;
+    QString project_path_;
+    QString last_error_;
+    bool error_boxes_ = true;
+    bool dark_ = false;
+    int pending_sort_column_ = -1;
+    int pending_sort_order_ = 0;
+    QString pending_scatter_encoder_;
+
+    bool presenting_ = false;
+    std::vector<PresentationItem> present_items_;
+    int present_index_ = -1;
+    QFont normal_font_;
+    bool was_maximized_ = false;
 };
 
 }  // namespace syn::ui

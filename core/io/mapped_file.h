@@ -14,8 +14,9 @@ public:
     // Maps `path` read-only. Throws syn::Error("<path>: <problem>") when the file cannot be
     // opened or mapped, is not a regular file, or is empty (a zero-length mapping is impossible,
     // and no format we read is valid empty).
-    // `populate`: pre-fault the whole mapping now (MAP_POPULATE), which is much cheaper than one
-    // page fault per page later when every byte will be read anyway (loading all weights).
+    // `populate`: pre-fault the whole mapping now (MAP_POPULATE), reading the whole file at once.
+    // Off by default: the kernel's fault-around makes lazy faults cheap, and a caller that only
+    // reads a header should not pay for the data.
     explicit MappedFile(const std::string& path, bool populate = false);
     ~MappedFile();
 

@@ -97,7 +97,7 @@ struct Value {
 };
 
 // Short name of a value's type for messages: "dict", "tensor", "global torch.FloatStorage",
-// "object of refused global omegaconf.dictconfig.DictConfig", ...
+// "placeholder for refused global omegaconf.dictconfig.DictConfig", ...
 std::string type_name(const Value& value);
 
 // A short, depth-limited rendering (for messages and debugging); cycles print as "...".
@@ -117,7 +117,9 @@ struct Options {
     size_t max_stack = size_t{1} << 22;   // values on the stack
     size_t max_marks = 1000;              // nested MARKs (nesting depth of tuples / batches)
     size_t max_memo = size_t{1} << 24;    // memo entries
-    size_t max_values = size_t{1} << 25;  // values created in total
+    // Values created in total (~150 bytes each): bounds memory on hostile input; a Lightning
+    // checkpoint of a large model has well under a million.
+    size_t max_values = size_t{1} << 23;
 };
 
 // The unpickled object tree. Move-only; values are owned by the document.

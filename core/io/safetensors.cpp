@@ -29,7 +29,9 @@
 //    and a truncated or corrupted download is caught here instead of giving silently wrong weights.
 // The tensors' bytes are not copied: RawTensor::data points into the mapping and the mapping is
 // their owner. They are only as aligned as the file makes them (HF writers pad the header to 8
-// bytes, so tensors of one dtype size are aligned); consumers must not assume more.
+// bytes, so tensors of one dtype size are aligned); consumers must not assume more. As with any
+// mapping, a file truncated by another process while it is mapped faults on access (SIGBUS):
+// checkpoints are replaced by rename (atomic writes), never rewritten in place.
 
 namespace syn {
 
@@ -51,7 +53,7 @@ void put_le_u64(uint64_t v, uint8_t* out) {
     for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(v >> (8 * i));
 }
 
-std::string quoted(const std::string& name) { return "'" + name + "'"; }
+std::string in_quotes(const std::string& name) { return "'" + name + "'"; }
 
 // A tensor entry of the header, checked on its own (cross-entry layout is checked later).
 struct Entry {
@@ -82,7 +84,7 @@ ojson parse_header_json(const uint8_t* p, size_t n, const std::string& src) {
     }
     if (!header.is_object())
         throw file_error(src, std::string("header is not a JSON object (it is a JSON ") + header.type_name() + ")");
-    if (!duplicate.empty()) throw file_error(src, "header names " + quoted(duplicate) + " twice");
+    if (!duplicate.empty()) throw file_error(src, "header names " + in_quotes(duplicate) + " twice");
     return header;
 }
 
@@ -92,7 +94,7 @@ std::map<std::string, std::string> parse_metadata(const ojson& value, const std:
     std::map<std::string, std::string> metadata;
     for (const auto& [key, v] : value.items()) {
         if (!v.is_string())
-            throw file_error(src, "__metadata__ value of " + quoted(key) + " must be a string, not a JSON " +
+            throw file_error(src, "__metadata__ value of " + in_quotes(key) + " must be a string, not a JSON " +
                                       v.type_name());
         metadata[key] = v.get<std::string>();
     }
@@ -117,19 +119,19 @@ uint64_t expected_nbytes(const Entry& e, const std::string& src) {
     uint64_t n = dtype_size(e.dtype);
     for (int64_t d : e.shape) {
         if (__builtin_mul_overflow(n, static_cast<uint64_t>(d), &n))
-            throw file_error(src, "tensor " + quoted(e.name) + ": shape x dtype size overflows 64 bits");
+            throw file_error(src, "tensor " + in_quotes(e.name) + ": shape x dtype size overflows 64 bits");
     }
     return n;
 }
 
 const ojson& required_field(const ojson& obj, const char* field, const std::string& name, const std::string& src) {
     auto it = obj.find(field);
-    if (it == obj.end()) throw file_error(src, "tensor " + quoted(name) + ": missing \"" + field + "\"");
+    if (it == obj.end()) throw file_error(src, "tensor " + in_quotes(name) + ": missing \"" + field + "\"");
     return *it;
 }
 
 Entry parse_entry(const std::string& name, const ojson& value, uint64_t data_size, const std::string& src) {
-    const std::string who = "tensor " + quoted(name);
+    const std::string who = "tensor " + in_quotes(name);
     if (!value.is_object()) throw file_error(src, who + ": entry is not a JSON object (it is a JSON " +
                                                       value.type_name() + ")");
     Entry e;
@@ -138,7 +140,7 @@ Entry parse_entry(const std::string& name, const ojson& value, uint64_t data_siz
     const ojson& dtype = required_field(value, "dtype", name, src);
     if (!dtype.is_string()) throw file_error(src, who + ": \"dtype\" is not a string");
     if (!dtype_from_name(dtype.get<std::string>(), &e.dtype))
-        throw file_error(src, who + ": unknown dtype " + quoted(dtype.get<std::string>()) +
+        throw file_error(src, who + ": unknown dtype " + in_quotes(dtype.get<std::string>()) +
                                   " (supported: F64 F32 F16 BF16 I64 I32 I16 I8 U8 BOOL)");
 
     const ojson& shape = required_field(value, "shape", name, src);
@@ -176,12 +178,12 @@ void check_layout(std::vector<const Entry*> by_offset, uint64_t data_size, const
     const Entry* previous = nullptr;
     for (const Entry* e : by_offset) {
         if (e->begin < cursor)
-            throw file_error(src, "tensors " + quoted(previous->name) + " [" + std::to_string(previous->begin) + ", " +
-                                      std::to_string(previous->end) + ") and " + quoted(e->name) + " [" +
+            throw file_error(src, "tensors " + in_quotes(previous->name) + " [" + std::to_string(previous->begin) + ", " +
+                                      std::to_string(previous->end) + ") and " + in_quotes(e->name) + " [" +
                                       std::to_string(e->begin) + ", " + std::to_string(e->end) + ") overlap");
         if (e->begin > cursor)
             throw file_error(src, "gap in the data section: bytes [" + std::to_string(cursor) + ", " +
-                                      std::to_string(e->begin) + ") before tensor " + quoted(e->name) +
+                                      std::to_string(e->begin) + ") before tensor " + in_quotes(e->name) +
                                       " belong to no tensor (offsets must be contiguous)");
         cursor = e->end;
         previous = e;
@@ -203,18 +205,18 @@ std::vector<const std::string*> write_order(const std::string& path, const Tenso
     std::set<std::string> listed;
     for (const auto& name : names) {
         auto it = tensors.find(name);
-        if (it == tensors.end()) throw file_error(path, "cannot write: tensor " + quoted(name) + " is in the name list but not in the tensors");
-        if (!listed.insert(name).second) throw file_error(path, "cannot write: tensor " + quoted(name) + " is listed twice");
+        if (it == tensors.end()) throw file_error(path, "cannot write: tensor " + in_quotes(name) + " is in the name list but not in the tensors");
+        if (!listed.insert(name).second) throw file_error(path, "cannot write: tensor " + in_quotes(name) + " is listed twice");
         order.push_back(&it->first);
     }
     for (const auto& kv : tensors)
         if (!listed.count(kv.first))
-            throw file_error(path, "cannot write: tensor " + quoted(kv.first) + " is missing from the name list");
+            throw file_error(path, "cannot write: tensor " + in_quotes(kv.first) + " is missing from the name list");
     return order;
 }
 
 void check_writable(const std::string& path, const std::string& name, const RawTensor& t) {
-    const std::string who = "cannot write tensor " + quoted(name);
+    const std::string who = "cannot write tensor " + in_quotes(name);
     if (name == kMetadataKey) throw file_error(path, who + ": the name is reserved for metadata");
     uint64_t n = dtype_size(t.dtype);
     for (int64_t d : t.shape) {
@@ -279,10 +281,10 @@ SafetensorsFile parse_safetensors(const uint8_t* data, size_t size, const std::s
 }
 
 SafetensorsFile read_safetensors(const std::string& path) {
-    // Pre-faulting the mapping is several times cheaper than one page fault per 4 KiB page when
-    // the caller then reads every tensor, which is what loading a model does (see
-    // benchmarks/bench_safetensors_load.cpp).
-    auto mapping = map_file(path, /*populate=*/true);
+    // A lazily faulted mapping: reading only the header (listing a checkpoint's tensors) costs
+    // nothing more, and loading every tensor measured as fast as pre-faulting with MAP_POPULATE
+    // and as one read() of the file (benchmarks/bench_safetensors_load.cpp).
+    auto mapping = map_file(path, /*populate=*/false);
     return parse_safetensors(mapping->data(), mapping->size(), path, mapping);
 }
 
@@ -305,13 +307,13 @@ TensorMap read_safetensors_index(const std::string& index_json_path) {
     std::unordered_map<std::string, std::vector<std::string>> names_by_shard;
     for (const auto& [name, shard] : wm->items()) {
         if (!shard.is_string())
-            throw file_error(src, "weight_map entry " + quoted(name) + " is not a file name string");
+            throw file_error(src, "weight_map entry " + in_quotes(name) + " is not a file name string");
         const std::string file = shard.get<std::string>();
         const std::filesystem::path rel(file);
         // Shards live beside the index; an absolute or climbing path in a downloaded index would
         // make us read an unrelated file.
         if (file.empty() || rel.is_absolute() || std::find(rel.begin(), rel.end(), "..") != rel.end())
-            throw file_error(src, "weight_map entry " + quoted(name) + " names shard " + quoted(file) +
+            throw file_error(src, "weight_map entry " + in_quotes(name) + " names shard " + in_quotes(file) +
                                       ", which is not a file name relative to the index's folder");
         auto [it, inserted] = names_by_shard.try_emplace(file);
         if (inserted) shard_order.push_back(file);
@@ -325,20 +327,20 @@ TensorMap read_safetensors_index(const std::string& index_json_path) {
         const std::string shard_path = (folder / shard).string();
         std::error_code ec;
         if (!std::filesystem::is_regular_file(shard_path, ec))
-            throw file_error(src, "shard " + quoted(shard) + " (holding tensor " + quoted(names.front()) +
+            throw file_error(src, "shard " + in_quotes(shard) + " (holding tensor " + in_quotes(names.front()) +
                                       ") not found at " + shard_path);
         SafetensorsFile file;
         try {
             file = read_safetensors(shard_path);
         } catch (const Error& e) {
-            throw file_error(src, "cannot read shard " + quoted(shard) + ": " + e.what());
+            throw file_error(src, "cannot read shard " + in_quotes(shard) + ": " + e.what());
         }
         // Only the tensors the index maps to this shard are returned: the index is the authority
         // on which file holds which tensor.
         for (const std::string& name : names) {
             auto it = file.tensors.find(name);
             if (it == file.tensors.end())
-                throw file_error(src, "tensor " + quoted(name) + " is mapped to shard " + quoted(shard) +
+                throw file_error(src, "tensor " + in_quotes(name) + " is mapped to shard " + in_quotes(shard) +
                                           " but " + shard_path + " does not contain it");
             tensors.emplace(name, std::move(it->second));
         }

@@ -4,15 +4,51 @@
 
 #include <cstdio>
 #include <exception>
+#include <cstring>
+#include <fstream>
 
 #include "core/io/errors.h"
+#include "core/io/model_store.h"
+#include "core/io/safetensors.h"
 #include "core/io/torch/torch_runtime.h"
+#include "core/run/catalog.h"
+#include "core/run/embed_job.h"
+#include "core/run/progress.h"
 
 namespace syn::run {
+namespace {
 
-int cli_main(int argc, char** argv) {
+std::vector<std::string> read_lines(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw file_error(path, "cannot open");
+    std::vector<std::string> lines;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        lines.push_back(line);
+    }
+    return lines;
+}
+
+void print_models() {
+    std::printf("%-48s %-8s %-7s %-12s %s\n", "model", "family", "style", "sts pooling", "status");
+    for (const auto& e : load_catalog()) {
+        std::string status;
+        if (e.is_lexical()) status = "built in";
+        else status = resolve_model(e.id) ? "in the local cache" : "not downloaded (" + hf_hub_cache_dir() + ")";
+        auto p = e.pooling.find("sts");
+        std::printf("%-48s %-8s %-7s %-12s %s\n", e.id.c_str(), e.family.c_str(), e.style.c_str(),
+                    p == e.pooling.end() ? "-" : p->second.c_str(), status.c_str());
+    }
+}
+
+}  // namespace
+
+int cli_main(int argc, char** argv, const FigureWriter& figures) {
     CLI::App app{"synesthesia: compare BERT-style and CLIP-style text encoders (headless workbench)"};
     app.require_subcommand(1);
+    CancelToken cancel;
+    TerminalProgress bar;
 
     auto* device = app.add_subcommand("device", "Print the compute device and torch threads");
     device->callback([] {
@@ -20,11 +56,76 @@ int cli_main(int argc, char** argv) {
         std::printf("%s (libtorch %s)\n", info.summary().c_str(), info.torch_version.c_str());
     });
 
+    auto* models = app.add_subcommand("models", "List the model catalog and what is available locally");
+    models->callback(print_models);
+
+    // embed
+    EmbedOptions eo;
+    std::string embed_in, embed_out;
+    auto* embed = app.add_subcommand("embed", "Embed the lines of a text file with one encoder");
+    embed->add_option("--model", eo.model, "Model folder, hub id (from the HF cache) or catalog id")->required();
+    embed->add_option("--pooling", eo.pooling, "cls, pooler, mean, eos, last_non_pad, projected; +l2 to normalise");
+    embed->add_option("--device", eo.device, "auto, cpu, cuda, cuda:N")->capture_default_str();
+    embed->add_option("--dtype", eo.dtype, "float32, bfloat16, float16 (CUDA)")->capture_default_str();
+    embed->add_option("--token-budget", eo.token_budget, "Padded tokens per batch")->capture_default_str();
+    embed->add_flag("!--no-cache", eo.use_cache, "Do not read or write the embedding cache");
+    embed->add_option("--in", embed_in, "Text file, one text per line")->required();
+    embed->add_option("--out", embed_out, "Output .safetensors (tensor 'embeddings' [N, D])")->required();
+    embed->callback([&] {
+        auto texts = read_lines(embed_in);
+        install_interrupt_handler(&cancel);
+        EmbedResult r = embed_texts(texts, eo, bar.sink(), &cancel);
+        install_interrupt_handler(nullptr);
+        std::vector<uint8_t> bytes(r.rows.size() * sizeof(float));
+        std::memcpy(bytes.data(), r.rows.data(), bytes.size());
+        TensorMap out;
+        out["embeddings"] = make_owned_tensor(DType::F32, {static_cast<int64_t>(texts.size()), r.dim}, std::move(bytes));
+        write_safetensors(embed_out, out,
+                          {{"model", r.model_id}, {"model_fingerprint_sha256", r.fingerprint}, {"pooling", r.pooling},
+                           {"dtype", r.dtype}, {"device", r.device}, {"source", embed_in}});
+        std::fprintf(stderr, "%zu texts (%zu unique: %zu from cache, %zu computed, %zu truncated) -> %s [%lld dims] in %.1f s\n",
+                     texts.size(), r.unique_texts, r.from_cache, r.computed, r.truncated_texts, embed_out.c_str(),
+                     static_cast<long long>(r.dim), r.seconds);
+    });
+
+    // sts
+    StsJobOptions so;
+    std::string sts_out;
+    auto* sts = app.add_subcommand("sts", "STS-L / STS-V evaluation (the study's Table 2)");
+    sts->add_option("--cxc", so.cxc_csv, "CxC STS csv (sts_test.csv)")->required();
+    sts->add_option("--captions", so.captions_json, "MS-COCO captions json")->required();
+    sts->add_option("--models", so.models, "Models: catalog ids, hub ids, folders, lexical/jaccard, lexical/tfidf")
+        ->required();
+    sts->add_option("--pooling", so.pooling, "Pooling for every neural model (default: the catalog's STS pooling)");
+    sts->add_option("--device", so.device, "auto, cpu, cuda, cuda:N")->capture_default_str();
+    sts->add_option("--dtype", so.dtype, "float32, bfloat16, float16 (CUDA)")->capture_default_str();
+    sts->add_option("--bootstrap", so.bootstrap, "Bootstrap resamples")->capture_default_str();
+    sts->add_option("--seed", so.seed, "Bootstrap seed")->capture_default_str();
+    sts->add_option("--max-pairs", so.max_pairs, "Use only the first N pairs (0 = all)")->capture_default_str();
+    sts->add_flag("!--no-cache", so.use_cache, "Do not read or write the embedding cache");
+    sts->add_option("--out", sts_out, "Output folder")->required();
+    sts->callback([&] {
+        install_interrupt_handler(&cancel);
+        StsResult r = run_sts(so, bar.sink(), &cancel);
+        install_interrupt_handler(nullptr);
+        FigureWriter writer = figures;
+        if (!writer)
+            std::fprintf(stderr, "note: figures not written: this build has no Qt (configure with SYN_BUILD_UI=ON)\n");
+        auto written = write_sts_outputs(r, sts_out, writer);
+        std::printf("%s\n", sts_table_markdown(r).c_str());
+        std::fprintf(stderr, "%s\n", r.dataset.summary().c_str());
+        for (const auto& p : written) std::fprintf(stderr, "wrote %s\n", p.c_str());
+    });
+
     try {
         init_torch_runtime();
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
+    } catch (const Cancelled& c) {
+        std::fprintf(stderr, "\ncancelled during %s: completed work is cached; nothing was half-written\n",
+                     c.where.c_str());
+        return 130;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 1;

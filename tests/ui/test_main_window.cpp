@@ -1,16 +1,90 @@
-// Qt Test (offscreen): the main window starts and its status bar names the compute device.
+// Qt Test (offscreen): the main window. Status bar names the device; with no data it shows the
+// friendly empty state (no dialogs); bad input (a CSV with bad rows, a folder that is not a model)
+// gives a clear message and the window keeps working; a real STS run on the lexical baselines over
+// small data files fills the table (checked against core/run's lexical scores); the prompt box;
+// project save / restore through the window; exports; presentation mode.
+#include <QFile>
 #include <QLabel>
+#include <QMessageBox>
+#include <QSignalSpy>
 #include <QStatusBar>
+#include <QTemporaryDir>
+#include <QTreeWidget>
 #include <QtTest/QtTest>
 
+#include <qcustomplot.h>
+
 #include "core/io/torch/torch_runtime.h"
+#include "core/run/lexical_encoders.h"
+#include "core/run/sts_job.h"
+#include "ui/compute/compute_worker.h"
 #include "ui/main_window.h"
+#include "ui/models/model_list_model.h"
+#include "ui/models/pair_table_model.h"
+#include "ui/panels/pair_explorer.h"
+#include "ui/panels/plot_panels.h"
+#include "ui/panels/prompt_panel.h"
+
+using syn::ui::MainWindow;
+
+namespace {
+
+const char* kCaptions[][3] = {  // caption id, image id, text
+    {"11", "1", "a dog runs on the beach"},          {"12", "1", "a brown dog running along the sand"},
+    {"13", "2", "a cat sleeps on a red sofa"},       {"14", "2", "a cat curled up asleep on a couch"},
+    {"15", "3", "a man rides a wave on a surfboard"}, {"16", "3", "a surfer riding a big wave"},
+    {"17", "4", "a plate of broccoli and rice"},     {"18", "4", "rice with vegetables on a white plate"},
+    {"19", "5", "a red bus crosses a busy street"},  {"20", "5", "a double decker bus in the city"},
+};
+const char* kPairs[][4] = {  // id1, id2, score, method
+    {"11", "12", "4.2", "c2c_cocaption"}, {"13", "14", "4.5", "c2c_cocaption"}, {"15", "16", "4.0", "c2c_cocaption"},
+    {"17", "18", "3.8", "c2c_cocaption"}, {"19", "20", "3.5", "c2c_cocaption"}, {"11", "13", "1.0", "c2c_isim"},
+    {"12", "16", "1.5", "c2c_isim"},      {"14", "19", "0.2", "c2c_isim"},      {"15", "17", "0.0", "c2c_isim"},
+    {"18", "20", "0.4", "c2c_isim"},      {"16", "11", "2.1", "c2c_isim"},      {"13", "20", "0.1", "c2c_isim"},
+};
+
+void write_file(const QString& path, const QByteArray& text) {
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(text);
+}
+
+// Writes a small CxC csv (optionally with a bad row) and COCO captions json into dir.
+void write_data(const QString& dir, bool bad_row = false) {
+    QByteArray json = R"({"images": [)";
+    for (int i = 1; i <= 5; ++i) json += QByteArray(i > 1 ? "," : "") + "{\"id\": " + QByteArray::number(i) + "}";
+    json += R"(], "annotations": [)";
+    for (size_t i = 0; i < std::size(kCaptions); ++i)
+        json += QByteArray(i ? "," : "") + "{\"id\": " + kCaptions[i][0] + ", \"image_id\": " + kCaptions[i][1] +
+                ", \"caption\": \"" + kCaptions[i][2] + "\"}";
+    json += "]}";
+    write_file(dir + "/captions.json", json);
+    QByteArray csv = "caption1,caption2,agg_score,sampling_method\n";
+    for (const auto& p : kPairs)
+        csv += QByteArray("COCO_val2014:sentid:") + p[0] + ",COCO_val2014:sentid:" + p[1] + "," + p[2] + "," + p[3] + "\n";
+    if (bad_row) csv += "COCO_val2014:sentid:11,COCO_val2014:sentid:14,seven,c2c_isim\n";
+    write_file(dir + "/sts.csv", csv);
+}
+
+bool no_visible_message_box() {
+    for (QWidget* w : QApplication::topLevelWidgets())
+        if (qobject_cast<QMessageBox*>(w) && w->isVisible()) return false;
+    return true;
+}
+
+}  // namespace
 
 class TestMainWindow : public QObject {
     Q_OBJECT
 private slots:
+    void initTestCase() {
+        QCoreApplication::setOrganizationName("SynesthesiaTest");  // keep the user's settings out
+        QCoreApplication::setApplicationName("test_ui_main_window");
+        QSettings().clear();
+    }
+
     void statusBarNamesTheDevice() {
-        syn::ui::MainWindow window;
+        MainWindow window;
         window.show();
         const QString expected = QString::fromStdString(syn::describe_compute_device().summary());
         bool found = false;
@@ -18,6 +92,186 @@ private slots:
             if (label->text() == expected) found = true;
         QVERIFY2(found, qPrintable("status bar lacks the device label " + expected));
         QVERIFY(expected.startsWith("CPU") || expected.startsWith("CUDA"));
+    }
+
+    void withoutDataTheEmptyStateExplainsWhatToDo() {
+        qputenv("SYNESTHESIA_SHARED", "/nonexistent-shared-folder");
+        MainWindow window;
+        window.show();
+        QVERIFY(!window.autoFindData());
+        auto* empty = window.findChild<QLabel*>("emptyState");
+        QVERIFY(empty && empty->isVisible());
+        QVERIFY(empty->text().contains("Open data"));
+        QVERIFY(empty->text().contains("lexical baselines"));
+        QVERIFY(empty->text().contains("sts_test.csv"));
+        QVERIFY(window.lastError().isEmpty());
+        QVERIFY(no_visible_message_box());
+        // The lexical baselines are ticked and ready on a machine with no weights.
+        const int jaccard = window.modelList()->findRow("lexical/jaccard");
+        QCOMPARE(window.modelList()->entry(jaccard).status, syn::ui::ModelStatus::Ready);
+        QVERIFY(window.modelList()->entry(jaccard).checked);
+        qunsetenv("SYNESTHESIA_SHARED");
+    }
+
+    void badInputGivesAClearMessageAndTheWindowKeepsWorking() {
+        QTemporaryDir tmp;
+        write_data(tmp.path(), /*bad_row=*/true);
+        MainWindow window;
+        window.setErrorBoxesEnabled(false);
+        window.show();
+        QSignalSpy failed(&window, &MainWindow::dataLoadFailed);
+        QVERIFY(window.loadData(tmp.path() + "/sts.csv", tmp.path() + "/captions.json") > 0);
+        QVERIFY(failed.wait(10000));
+        QVERIFY2(window.lastError().contains("sts.csv") && window.lastError().contains("14"), qPrintable(window.lastError()));
+        QVERIFY(!window.hasData());
+        // A folder that is not a model.
+        QVERIFY(!window.selectModels({tmp.path()}));
+        QVERIFY2(window.lastError().contains("no config.json"), qPrintable(window.lastError()));
+        // Still working: good data loads afterwards.
+        write_data(tmp.path(), false);
+        QSignalSpy loaded(&window, &MainWindow::dataLoaded);
+        window.loadData(tmp.path() + "/sts.csv", tmp.path() + "/captions.json");
+        QVERIFY(loaded.wait(10000));
+        QCOMPARE(window.explorer()->model()->rowCount(), int(std::size(kPairs)));
+    }
+
+    void stsOnTheLexicalBaselinesFillsTableAndPlots() {
+        QTemporaryDir tmp;
+        write_data(tmp.path());
+        MainWindow window;
+        window.setErrorBoxesEnabled(false);
+        window.show();
+        QSignalSpy loaded(&window, &MainWindow::dataLoaded);
+        window.loadData(tmp.path() + "/sts.csv", tmp.path() + "/captions.json");
+        QVERIFY(loaded.wait(10000));
+        QVERIFY(window.selectModels({"lexical/jaccard", "lexical/tfidf"}));
+        QSignalSpy done(&window, &MainWindow::stsFinished);
+        QVERIFY(window.runSts() > 0);
+        QVERIFY(done.wait(60000));
+        QVERIFY2(done.at(0).at(0).toBool(), qPrintable(window.lastError()));
+        auto* model = window.explorer()->model();
+        QCOMPARE(model->encoderCount(), 2);
+        // The jaccard column holds core/run's Jaccard of the two captions of each row.
+        int jaccard = -1;
+        for (int e = 0; e < 2; ++e)
+            if (model->encoder(e).label.contains("jaccard", Qt::CaseInsensitive)) jaccard = e;
+        QVERIFY(jaccard >= 0);
+        for (int r = 0; r < model->rowCount(); ++r)
+            QCOMPARE(model->encoder(jaccard).scores[r],
+                     syn::run::jaccard_similarity(model->pair(r).text1, model->pair(r).text2));
+        QVERIFY(model->hasDisagreement());  // two lexical encoders: the first two are compared
+        QVERIFY(window.table2()->plot()->plottableCount() >= 8);
+        QCOMPARE(window.scatter()->plottedPairs().size(), std::size(kPairs));
+        QVERIFY(window.explorer()->liveCorrelationText().contains("STS-L"));
+
+        // Prompt box on the worker: per encoder, its nearest captions.
+        QSignalSpy prompt(&window, &MainWindow::promptFinished);
+        QVERIFY(window.searchPrompt("dog on the beach", 3) > 0);
+        QVERIFY(prompt.wait(20000));
+        QVERIFY(prompt.at(0).at(0).toBool());
+        auto* tree = window.promptPanel()->results();
+        QCOMPARE(tree->topLevelItemCount(), 2);
+        QCOMPARE(tree->topLevelItem(0)->childCount(), 3);
+        QCOMPARE(tree->topLevelItem(0)->child(0)->text(2), QString("a dog runs on the beach"));
+
+        // Exports through the window.
+        QVERIFY(window.exportPlot(window.scatter()->plot(), tmp.path() + "/scatter.svg", {800, 600, 96}));
+        QVERIFY(window.exportPlot(window.table2()->plot(), tmp.path() + "/t2.pdf", {800, 600, 96}));
+        QVERIFY(window.exportPairsTable(tmp.path() + "/pairs.md"));
+        QVERIFY(window.exportTable2(tmp.path() + "/t2.tex"));
+        for (const char* f : {"/scatter.svg", "/t2.pdf", "/pairs.md", "/t2.tex"})
+            QVERIFY2(QFileInfo(tmp.path() + f).size() > 100, f);
+        QVERIFY(!window.exportPlot(window.scatter()->plot(), tmp.path() + "/scatter.bmp", {800, 600, 96}));
+        QVERIFY(window.lastError().contains("scatter.bmp"));
+    }
+
+    void projectSaveAndRestoreRoundTrip() {
+        QTemporaryDir tmp;
+        write_data(tmp.path());
+        const QString path = tmp.path() + "/session.synproj";
+        syn::ui::ProjectState saved;
+        {
+            MainWindow window;
+            window.setErrorBoxesEnabled(false);
+            window.show();
+            QSignalSpy loaded(&window, &MainWindow::dataLoaded);
+            window.loadData(tmp.path() + "/sts.csv", tmp.path() + "/captions.json", 10);
+            QVERIFY(loaded.wait(10000));
+            QVERIFY(window.selectModels({"lexical/tfidf"}));
+            const int bert = window.modelList()->findRow("bert-base-cased");
+            window.modelList()->setPooling(bert, "mean");
+            window.modelList()->setDtype(bert, "bfloat16");
+            syn::ui::PairFilterProxy::Filter f;
+            f.text = "cat";
+            f.sts_l_min = 0.5;
+            f.sts_v = 1;
+            window.explorer()->setFilter(f);
+            window.setDark(true);
+            window.promptPanel()->setPrompt("a surfer");
+            QVERIFY(window.saveProject(path));
+            saved = window.projectState();
+            QVERIFY(window.recentProjects().contains(QFileInfo(path).absoluteFilePath()));
+        }
+        MainWindow restored;
+        restored.setErrorBoxesEnabled(false);
+        restored.show();
+        QSignalSpy loaded(&restored, &MainWindow::dataLoaded);
+        QVERIFY(restored.openProject(path));
+        QVERIFY(loaded.wait(10000));
+        const auto back = restored.projectState();
+        QCOMPARE(back.cxc_csv, saved.cxc_csv);
+        QCOMPARE(back.max_pairs, 10);
+        QVERIFY(back.models == saved.models);
+        QCOMPARE(back.filter_text, QString("cat"));
+        QCOMPARE(back.sts_v, 1);
+        QCOMPARE(back.sts_l_min, 0.5);
+        QVERIFY(restored.isDark());
+        QCOMPARE(back.prompt, QString("a surfer"));
+        const int bert = restored.modelList()->findRow("bert-base-cased");
+        QCOMPARE(restored.modelList()->entry(bert).dtype, QString("bfloat16"));
+        QCOMPARE(restored.explorer()->proxy()->rowCount(), 1);  // the one same-image cat pair
+        restored.setDark(false);
+        // A corrupt project: message, nothing changes.
+        write_file(tmp.path() + "/bad.synproj", "{not json");
+        QVERIFY(!restored.openProject(tmp.path() + "/bad.synproj"));
+        QVERIFY(restored.lastError().contains("bad.synproj"));
+    }
+
+    void presentationModeStepsWithOneKey() {
+        QTemporaryDir tmp;
+        write_data(tmp.path());
+        MainWindow window;
+        window.setErrorBoxesEnabled(false);
+        window.show();
+        QSignalSpy loaded(&window, &MainWindow::dataLoaded);
+        window.loadData(tmp.path() + "/sts.csv", tmp.path() + "/captions.json");
+        QVERIFY(loaded.wait(10000));
+        const int normal = window.font().pointSize();
+        std::vector<syn::ui::PresentationItem> items(3);
+        items[0].kind = syn::ui::PresentationItem::Kind::Pair;
+        items[0].pair = 2;
+        items[1].kind = syn::ui::PresentationItem::Kind::Prompt;
+        items[1].prompt = "a red bus";
+        items[2].kind = syn::ui::PresentationItem::Kind::Pair;
+        items[2].pair = 4;
+        window.startPresentation(items);
+        QVERIFY(window.presenting());
+        QVERIFY(window.font().pointSize() > normal);
+        QCOMPARE(window.explorer()->selectedPairs(), std::vector<int>{2});
+        auto* banner = window.findChild<QLabel*>("presentationBanner");
+        QVERIFY(banner && banner->text().contains("1 / 3"));
+        QTest::keyClick(&window, Qt::Key_Space);
+        QCOMPARE(window.presentationIndex(), 1);
+        QCOMPARE(window.promptPanel()->prompt(), QString("a red bus"));
+        QTest::keyClick(&window, Qt::Key_PageDown);
+        QCOMPARE(window.presentationIndex(), 2);
+        QCOMPARE(window.explorer()->selectedPairs(), std::vector<int>{4});
+        QTest::keyClick(&window, Qt::Key_PageDown);
+        QCOMPARE(window.presentationIndex(), 2);  // stays on the last item
+        QTest::keyClick(&window, Qt::Key_Escape);
+        QVERIFY(!window.presenting());
+        QCOMPARE(window.font().pointSize(), normal);
+        window.worker()->cancelAll();
     }
 };
 

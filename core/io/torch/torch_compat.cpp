@@ -26,3 +26,24 @@ bool cuda_device_properties(int index, std::string* name, long long* total_bytes
 }
 
 }  // namespace syn::compat
+
+#include <cstring>
+
+#if defined(SYN_HAVE_CUDA_HEADERS)
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
+namespace syn::compat {
+
+bool is_out_of_memory(const std::exception& e) {
+    const char* what = e.what();
+    return std::strstr(what, "out of memory") != nullptr || std::strstr(what, "OutOfMemory") != nullptr;
+}
+
+void release_cached_device_memory() {
+#if defined(SYN_HAVE_CUDA_HEADERS)
+    c10::cuda::CUDACachingAllocator::emptyCache();
+#endif
+}
+
+}  // namespace syn::compat

@@ -61,14 +61,10 @@ int syn_spm_piece_type(const syn_spm_model* model, int32_t id);
 /* Encodes text into ids (and their vocabulary pieces). NULL on failure with the reason in err. */
 syn_spm_result* syn_spm_encode(const syn_spm_model* model, const char* text, size_t len, char* err,
                                size_t err_size);
-/* Decodes ids into text (read it with syn_spm_result_text). Ids out of range are an error. */
-syn_spm_result* syn_spm_decode(const syn_spm_model* model, const int32_t* ids, size_t n, char* err,
-                               size_t err_size);
 
 size_t syn_spm_result_size(const syn_spm_result* result);
 const int32_t* syn_spm_result_ids(const syn_spm_result* result);
 const char* syn_spm_result_piece(const syn_spm_result* result, size_t index, size_t* len);
-const char* syn_spm_result_text(const syn_spm_result* result, size_t* len);
 void syn_spm_result_free(syn_spm_result* result);
 
 #ifdef __cplusplus

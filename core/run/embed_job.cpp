@@ -1,0 +1,231 @@
+#include "core/run/embed_job.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <thread>
+#include <unordered_map>
+
+#include "core/io/errors.h"
+#include "core/io/model_store.h"
+#include "core/io/torch/torch_compat.h"
+#include "core/run/catalog.h"
+#include "core/run/device_choice.h"
+#include "core/run/embedding_cache.h"
+#include "core/text/tokenizer.h"
+#include "models/pooling.h"
+#include "models/registry.h"
+#include "models/text_encoder.h"
+
+namespace syn::run {
+namespace {
+
+std::string resolve_folder(const std::string& model, std::string* revision) {
+    auto resolved = resolve_model(model);
+    if (!resolved)
+        throw Error("model '" + model + "' is not in the local Hugging Face cache (" + hf_hub_cache_dir() +
+                    "); download it there (e.g. with huggingface-cli, or the workbench's fetch command once "
+                    "available) or pass the model folder");
+    *revision = resolved->revision;
+    return resolved->folder;
+}
+
+std::string default_pooling(const std::string& model) {
+    if (auto entry = find_catalog_entry(model)) {
+        auto it = entry->pooling.find("sts");
+        if (it != entry->pooling.end()) return it->second;
+    }
+    return "mean";
+}
+
+// Tokenises texts on all cores; returns encodings in input order.
+std::vector<text::Encoding> tokenize_parallel(const text::Tokenizer& tokenizer, const std::vector<std::string>& texts,
+                                              const text::EncodeOptions& options) {
+    std::vector<text::Encoding> out(texts.size());
+    const unsigned threads = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), 16));
+    std::vector<std::thread> pool;
+    std::vector<std::exception_ptr> errors(threads);
+    for (unsigned t = 0; t < threads; ++t) {
+        pool.emplace_back([&, t] {
+            try {
+                for (size_t i = t; i < texts.size(); i += threads) out[i] = tokenizer.encode(texts[i], options);
+            } catch (...) {
+                errors[t] = std::current_exception();
+            }
+        });
+    }
+    for (auto& th : pool) th.join();
+    for (auto& e : errors)
+        if (e) std::rethrow_exception(e);
+    return out;
+}
+
+}  // namespace
+
+double cosine_rows(const std::vector<float>& rows, int64_t dim, std::size_t a, std::size_t b) {
+    const float* x = rows.data() + a * dim;
+    const float* y = rows.data() + b * dim;
+    double dot = 0, nx = 0, ny = 0;
+    for (int64_t i = 0; i < dim; ++i) {
+        dot += static_cast<double>(x[i]) * y[i];
+        nx += static_cast<double>(x[i]) * x[i];
+        ny += static_cast<double>(y[i]) * y[i];
+    }
+    if (nx == 0 || ny == 0) return 0.0;
+    return dot / std::sqrt(nx * ny);
+}
+
+EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOptions& options,
+                        const ProgressSink& progress, const CancelToken* cancel) {
+    auto t0 = std::chrono::steady_clock::now();
+    EmbedResult result;
+    result.model_id = options.model;
+    std::string revision;
+    result.model_folder = resolve_folder(options.model, &revision);
+    const models::PoolingChoice pooling =
+        models::parse_pooling_choice(options.pooling.empty() ? default_pooling(options.model) : options.pooling);
+    result.pooling = pooling.describe();
+    const DeviceChoice dc = choose_device(options.device, options.dtype);
+    result.device = dc.device.str();
+    result.dtype = dc.dtype_name;
+
+    // Unique texts; rows are filled per unique text, then expanded to the input order.
+    std::unordered_map<std::string, size_t> unique_index;
+    std::vector<std::string> unique;
+    std::vector<size_t> input_to_unique(texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+        auto [it, inserted] = unique_index.emplace(texts[i], unique.size());
+        if (inserted) unique.push_back(texts[i]);
+        input_to_unique[i] = it->second;
+    }
+    result.unique_texts = unique.size();
+
+    if (progress) progress("loading " + options.model, 0, 1);
+    std::unique_ptr<models::TextEncoder> encoder = models::load_text_encoder(result.model_folder, dc.device, dc.dtype);
+    result.family = models::family_name(encoder->family());
+    models::check_pooling(*encoder, pooling.kind);
+    std::unique_ptr<text::Tokenizer> tokenizer = text::load_tokenizer(result.model_folder);
+    result.fingerprint = model_fingerprint(result.model_folder);
+    if (progress) progress("loading " + options.model, 1, 1);
+
+    std::unique_ptr<EmbeddingCache> cache;
+    if (options.use_cache)
+        cache = std::make_unique<EmbeddingCache>(options.cache_root.empty() ? default_cache_root() : options.cache_root,
+                                                 EmbeddingCacheKey{result.fingerprint, result.pooling, result.dtype});
+
+    std::vector<std::vector<float>> unique_rows(unique.size());
+    std::vector<size_t> todo;
+    for (size_t i = 0; i < unique.size(); ++i) {
+        if (cache) {
+            if (auto row = cache->find(unique[i])) {
+                unique_rows[i] = std::move(*row);
+                continue;
+            }
+        }
+        todo.push_back(i);
+    }
+    result.from_cache = unique.size() - todo.size();
+
+    if (!todo.empty()) {
+        text::EncodeOptions eo;
+        eo.add_special_tokens = true;
+        eo.max_length = static_cast<int>(encoder->max_tokens());
+        std::vector<std::string> todo_texts;
+        todo_texts.reserve(todo.size());
+        for (size_t i : todo) todo_texts.push_back(unique[i]);
+        if (progress) progress("tokenizing", 0, static_cast<long long>(todo.size()));
+        std::vector<text::Encoding> enc = tokenize_parallel(*tokenizer, todo_texts, eo);
+        if (progress) progress("tokenizing", static_cast<long long>(todo.size()), static_cast<long long>(todo.size()));
+        for (const auto& e : enc) result.truncated_texts += e.truncated > 0;
+
+        // Longest first: the first batch shows at once whether memory suffices.
+        std::vector<size_t> order(todo.size());
+        std::iota(order.begin(), order.end(), 0);
+        std::stable_sort(order.begin(), order.end(),
+                         [&](size_t a, size_t b) { return enc[a].ids.size() > enc[b].ids.size(); });
+
+        const int64_t fixed_len = encoder->required_length();
+        const int32_t pad_id = tokenizer->pad_id();
+        int64_t batch_cap = std::max<int64_t>(1, options.max_batch);
+        const long long total = static_cast<long long>(order.size());
+        long long done = 0;
+        torch::InferenceMode inference;
+
+        size_t pos = 0;
+        std::vector<size_t> chunk_members;  // indices into todo since the last cache store
+        auto flush_chunk = [&] {
+            if (!cache || chunk_members.empty()) return;
+            std::vector<std::string> names;
+            std::vector<float> rows;
+            int64_t dim = static_cast<int64_t>(unique_rows[todo[chunk_members[0]]].size());
+            for (size_t k : chunk_members) {
+                names.push_back(unique[todo[k]]);
+                const auto& r = unique_rows[todo[k]];
+                rows.insert(rows.end(), r.begin(), r.end());
+            }
+            cache->store(names, rows, dim);
+            chunk_members.clear();
+        };
+
+        while (pos < order.size()) {
+            throw_if_cancelled(cancel, "embedding");
+            const int64_t longest = fixed_len ? fixed_len : static_cast<int64_t>(enc[order[pos]].ids.size());
+            int64_t bsz = std::min<int64_t>(batch_cap, std::max<int64_t>(1, options.token_budget / std::max<int64_t>(1, longest)));
+            bsz = std::min<int64_t>(bsz, static_cast<int64_t>(order.size() - pos));
+            const int64_t T = longest;
+            auto ids = torch::full({bsz, T}, pad_id, torch::kLong);
+            auto mask = torch::zeros({bsz, T}, torch::kLong);
+            auto ids_a = ids.accessor<int64_t, 2>();
+            auto mask_a = mask.accessor<int64_t, 2>();
+            for (int64_t b = 0; b < bsz; ++b) {
+                const auto& e = enc[order[pos + b]];
+                for (size_t t = 0; t < e.ids.size() && static_cast<int64_t>(t) < T; ++t) {
+                    ids_a[b][t] = e.ids[t];
+                    mask_a[b][t] = e.attention_mask.empty() ? 1 : e.attention_mask[t];
+                }
+            }
+            at::Tensor pooled;
+            try {
+                models::EncoderOutput out = encoder->forward(ids, mask);
+                pooled = models::pool(*encoder, out, mask, pooling).to(torch::kCPU, torch::kFloat).contiguous();
+            } catch (const std::exception& e) {
+                if (compat::is_out_of_memory(e) && bsz > 1) {
+                    compat::release_cached_device_memory();
+                    batch_cap = std::max<int64_t>(1, bsz / 2);  // halve and retry the same texts
+                    continue;
+                }
+                throw;
+            }
+            const int64_t dim = pooled.size(1);
+            result.dim = dim;
+            const float* p = pooled.data_ptr<float>();
+            for (int64_t b = 0; b < bsz; ++b) {
+                unique_rows[todo[order[pos + b]]].assign(p + b * dim, p + (b + 1) * dim);
+                chunk_members.push_back(order[pos + b]);
+            }
+            pos += static_cast<size_t>(bsz);
+            done += bsz;
+            if (static_cast<int64_t>(chunk_members.size()) >= options.chunk_texts) flush_chunk();
+            if (progress) progress("embedding " + options.model, done, total);
+        }
+        flush_chunk();
+        result.computed = todo.size();
+    }
+
+    if (!unique_rows.empty()) result.dim = static_cast<int64_t>(unique_rows[0].size());
+    for (const auto& r : unique_rows)
+        if (static_cast<int64_t>(r.size()) != result.dim)
+            throw Error("embedding cache for " + options.model + " holds vectors of another width: clear " +
+                        (cache ? cache->folder() : std::string("the cache")));
+    result.rows.resize(texts.size() * result.dim);
+    for (size_t i = 0; i < texts.size(); ++i)
+        std::copy(unique_rows[input_to_unique[i]].begin(), unique_rows[input_to_unique[i]].end(),
+                  result.rows.begin() + i * result.dim);
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return result;
+}
+
+}  // namespace syn::run

@@ -1,0 +1,44 @@
+#pragma once
+// The embedding job: texts -> one vector per text with a given encoder and pooling. Used by the
+// STS job, the prompt box and `synesthesia embed`. Unique texts only; tokenisation in parallel;
+// batches bucketed by length under a token budget; inference mode; CPU or CUDA; fp32/bf16/fp16;
+// on CUDA out-of-memory the batch is halved and retried; progress and cancellation between
+// batches; an on-disk cache (embedding_cache.h) keyed by model fingerprint + pooling + dtype + text.
+// No torch types in this header (the GUI includes it).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/run/progress.h"
+
+namespace syn::run {
+
+struct EmbedOptions {
+    std::string model;            // a folder, a hub id in the HF cache, or a catalog id
+    std::string pooling;          // "mean", "projected+l2", ...; "" = the catalog's STS default, else "mean"
+    std::string device = "auto";  // "auto" (CUDA when available), "cpu", "cuda", "cuda:1"
+    std::string dtype = "float32";  // "float32", "bfloat16", "float16" (half types on CUDA only)
+    int64_t token_budget = 16384;   // padded tokens per batch
+    int64_t max_batch = 512;        // texts per batch, at most
+    int64_t chunk_texts = 4096;     // texts per cache shard (the unit of resumption)
+    bool use_cache = true;
+    std::string cache_root;         // "" = default_cache_root()
+};
+
+struct EmbedResult {
+    std::vector<float> rows;  // texts.size() x dim, row-major, float32, in the order of the input texts
+    int64_t dim = 0;
+    std::size_t unique_texts = 0, from_cache = 0, computed = 0;
+    std::size_t truncated_texts = 0;  // texts longer than the model's context, cut (counted, not hidden)
+    std::string model_id, model_folder, fingerprint, family, pooling, dtype, device;
+    double seconds = 0;
+};
+
+EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOptions& options,
+                        const ProgressSink& progress = {}, const CancelToken* cancel = nullptr);
+
+// Cosine similarity of rows a and b of a row-major matrix of width dim.
+double cosine_rows(const std::vector<float>& rows, int64_t dim, std::size_t a, std::size_t b);
+
+}  // namespace syn::run

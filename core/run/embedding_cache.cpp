@@ -1,0 +1,152 @@
+#include "core/run/embedding_cache.h"
+
+#include <openssl/sha.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "core/io/atomic_file.h"
+#include "core/io/errors.h"
+#include "core/io/safetensors.h"
+#include "core/io/sha256.h"
+
+namespace fs = std::filesystem;
+
+namespace syn::run {
+
+std::string default_cache_root() {
+    if (const char* v = std::getenv("SYN_CACHE_DIR"); v && *v) return v;
+    if (const char* v = std::getenv("XDG_CACHE_HOME"); v && *v) return (fs::path(v) / "synesthesia").string();
+    const char* home = std::getenv("HOME");
+    return (fs::path(home && *home ? home : "/tmp") / ".cache" / "synesthesia").string();
+}
+
+std::string model_fingerprint(const std::string& folder) {
+    static std::mutex mutex;
+    static std::map<std::string, std::string> memo;
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(folder)) {
+        if (!e.is_regular_file()) continue;
+        const std::string name = e.path().filename().string();
+        const std::string ext = e.path().extension().string();
+        if (name == "config.json" || ext == ".safetensors" || ext == ".bin" || ext == ".ckpt" || ext == ".pt" ||
+            ext == ".pth" || name == "model.safetensors.index.json")
+            files.push_back(e.path());
+    }
+    if (files.empty()) throw file_error(folder, "no config.json or weights to fingerprint");
+    std::sort(files.begin(), files.end());
+    std::string summary;
+    for (const auto& f : files) {
+        struct stat st {};
+        ::stat(f.c_str(), &st);
+        summary += f.string() + "|" + std::to_string(st.st_size) + "|" + std::to_string(st.st_mtim.tv_sec) + "." +
+                   std::to_string(st.st_mtim.tv_nsec) + "\n";
+    }
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (auto it = memo.find(summary); it != memo.end()) return it->second;
+    }
+    std::string manifest;
+    for (const auto& f : files) manifest += f.filename().string() + " " + sha256_file(f.string()) + "\n";
+    std::string fp = sha256_hex(manifest);
+    std::lock_guard<std::mutex> lock(mutex);
+    memo[summary] = fp;
+    return fp;
+}
+
+size_t EmbeddingCache::DigestHash::operator()(const Digest& d) const {
+    size_t h;
+    std::memcpy(&h, d.data(), sizeof h);
+    return h;
+}
+
+EmbeddingCache::Digest EmbeddingCache::digest_of(const std::string& text) {
+    Digest d;
+    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), d.data());
+    return d;
+}
+
+EmbeddingCache::EmbeddingCache(const std::string& root, const EmbeddingCacheKey& key) {
+    nlohmann::json key_json = {{"model_fingerprint", key.model_fingerprint},
+                               {"pooling", key.pooling},
+                               {"dtype", key.dtype},
+                               {"format", 1}};
+    const std::string key_text = key_json.dump();
+    folder_ = (fs::path(root) / "embeddings" / sha256_hex(key_text).substr(0, 24)).string();
+    std::error_code ec;
+    fs::create_directories(folder_, ec);
+    if (ec) throw file_error(folder_, "cannot create the embedding cache folder: " + ec.message());
+    const std::string key_path = (fs::path(folder_) / "key.json").string();
+    if (!fs::exists(key_path)) write_file_atomically(key_path, key_json.dump(2));
+
+    for (const auto& e : fs::directory_iterator(folder_)) {
+        if (e.path().extension() != ".safetensors") continue;
+        SafetensorsFile shard = read_safetensors(e.path().string());
+        auto emb = shard.tensors.find("embeddings");
+        auto hashes = shard.tensors.find("text_sha256");
+        if (emb == shard.tensors.end() || hashes == shard.tensors.end() || emb->second.dtype != DType::F32 ||
+            hashes->second.dtype != DType::U8 || emb->second.shape.size() != 2 || hashes->second.shape.size() != 2 ||
+            hashes->second.shape[1] != 32 || hashes->second.shape[0] != emb->second.shape[0])
+            throw file_error(e.path().string(), "not an embedding-cache shard (delete it to rebuild the cache)");
+        const int64_t n = emb->second.shape[0], d = emb->second.shape[1];
+        if (dim_ == 0) dim_ = d;
+        if (d != dim_)
+            throw file_error(e.path().string(), "embedding width " + std::to_string(d) + " differs from " +
+                                                    std::to_string(dim_) + " in other shards");
+        const float* rows = reinterpret_cast<const float*>(emb->second.data);
+        for (int64_t i = 0; i < n; ++i) {
+            Digest dg;
+            std::memcpy(dg.data(), hashes->second.data + 32 * i, 32);
+            index_.emplace(dg, std::vector<float>(rows + i * d, rows + (i + 1) * d));
+        }
+    }
+}
+
+std::optional<std::vector<float>> EmbeddingCache::find(const std::string& text) const {
+    auto it = index_.find(digest_of(text));
+    if (it == index_.end()) return std::nullopt;
+    return it->second;
+}
+
+void EmbeddingCache::store(const std::vector<std::string>& texts, const std::vector<float>& rows, int64_t dim) {
+    if (rows.size() != texts.size() * static_cast<size_t>(dim))
+        throw Error("embedding cache: " + std::to_string(texts.size()) + " texts but " + std::to_string(rows.size()) +
+                    " values for width " + std::to_string(dim));
+    if (dim_ != 0 && dim != dim_)
+        throw file_error(folder_, "embedding width " + std::to_string(dim) + " differs from the cached " +
+                                      std::to_string(dim_));
+    std::vector<uint8_t> emb_bytes, hash_bytes;
+    std::vector<std::pair<Digest, size_t>> fresh;
+    for (size_t i = 0; i < texts.size(); ++i) {
+        Digest dg = digest_of(texts[i]);
+        if (index_.count(dg)) continue;
+        fresh.emplace_back(dg, i);
+    }
+    if (fresh.empty()) return;
+    emb_bytes.resize(fresh.size() * dim * sizeof(float));
+    hash_bytes.resize(fresh.size() * 32);
+    for (size_t k = 0; k < fresh.size(); ++k) {
+        std::memcpy(emb_bytes.data() + k * dim * sizeof(float), rows.data() + fresh[k].second * dim,
+                    dim * sizeof(float));
+        std::memcpy(hash_bytes.data() + 32 * k, fresh[k].first.data(), 32);
+    }
+    TensorMap shard;
+    shard["embeddings"] = make_owned_tensor(DType::F32, {static_cast<int64_t>(fresh.size()), dim}, std::move(emb_bytes));
+    shard["text_sha256"] = make_owned_tensor(DType::U8, {static_cast<int64_t>(fresh.size()), 32}, std::move(hash_bytes));
+    const auto stamp = std::chrono::system_clock::now().time_since_epoch().count();
+    const std::string name = "shard-" + std::to_string(stamp) + "-" + std::to_string(index_.size()) + ".safetensors";
+    write_safetensors((fs::path(folder_) / name).string(), shard, {{"format", "synesthesia-embedding-cache-1"}},
+                      {"embeddings", "text_sha256"});
+    dim_ = dim;
+    for (const auto& [dg, i] : fresh)
+        index_.emplace(dg, std::vector<float>(rows.begin() + i * dim, rows.begin() + (i + 1) * dim));
+}
+
+}  // namespace syn::run

@@ -1,0 +1,57 @@
+#pragma once
+// On-disk embedding cache keyed by model fingerprint + pooling + dtype + text. Each (model,
+// pooling, dtype) has a folder of shards; a shard is a safetensors file written atomically with
+//   "embeddings"  F32 [N, D]
+//   "text_sha256" U8  [N, 32]   (SHA-256 of each text's UTF-8 bytes)
+// Jobs store one shard per finished chunk, so a cancelled or killed job leaves complete shards
+// only: the cache stays consistent and the next run resumes from what was stored.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace syn::run {
+
+struct EmbeddingCacheKey {
+    std::string model_fingerprint;  // model_fingerprint(folder)
+    std::string pooling;            // "mean", "projected+l2", ...
+    std::string dtype;              // "float32", "bfloat16", ...
+};
+
+// $SYN_CACHE_DIR, else $XDG_CACHE_HOME/synesthesia, else ~/.cache/synesthesia.
+std::string default_cache_root();
+
+// SHA-256 over config.json and the weight files of a model folder (names and contents). Memoised
+// per process by (path, size, mtime).
+std::string model_fingerprint(const std::string& folder);
+
+class EmbeddingCache {
+public:
+    // Opens (creating) <root>/embeddings/<hash of key>/ and indexes every shard in it. A shard that
+    // cannot be read is an error naming it (it can only come from outside: ours are atomic).
+    EmbeddingCache(const std::string& root, const EmbeddingCacheKey& key);
+
+    // Row of a text's embedding, or nullopt.
+    std::optional<std::vector<float>> find(const std::string& text) const;
+    size_t size() const { return index_.size(); }
+    int64_t dim() const { return dim_; }
+    const std::string& folder() const { return folder_; }
+
+    // Stores rows (texts.size() x dim, row-major) as a new shard; texts already cached are skipped.
+    void store(const std::vector<std::string>& texts, const std::vector<float>& rows, int64_t dim);
+
+private:
+    using Digest = std::array<uint8_t, 32>;
+    struct DigestHash {
+        size_t operator()(const Digest& d) const;
+    };
+    static Digest digest_of(const std::string& text);
+
+    std::string folder_;
+    int64_t dim_ = 0;
+    std::unordered_map<Digest, std::vector<float>, DigestHash> index_;
+};
+
+}  // namespace syn::run

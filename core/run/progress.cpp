@@ -1,0 +1,89 @@
+#include "core/run/progress.h"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+
+namespace syn::run {
+
+double eta_seconds(std::chrono::steady_clock::time_point start, long long done, long long total) {
+    if (done <= 0 || total <= 0 || done >= total) return 0.0;
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return elapsed / static_cast<double>(done) * static_cast<double>(total - done);
+}
+
+namespace {
+
+std::string format_duration(double seconds) {
+    char buf[32];
+    long s = static_cast<long>(seconds + 0.5);
+    if (s >= 3600) std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, (s / 60) % 60);
+    else std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
+    return buf;
+}
+
+}  // namespace
+
+void TerminalProgress::operator()(const std::string& stage, long long done, long long total) {
+    auto now = std::chrono::steady_clock::now();
+    if (stage != stage_) {
+        stage_ = stage;
+        stage_start_ = now;
+        last_draw_ = {};
+        last_percent_logged_ = -1;
+    }
+    const bool finished = total > 0 && done >= total;
+    const bool tty = ::isatty(STDERR_FILENO);
+    if (tty) {
+        if (!finished && now - last_draw_ < std::chrono::milliseconds(100)) return;
+        last_draw_ = now;
+        const int width = 30;
+        int filled = total > 0 ? static_cast<int>(width * done / total) : 0;
+        std::string bar(filled, '#');
+        bar.resize(width, '.');
+        double elapsed = std::chrono::duration<double>(now - stage_start_).count();
+        std::fprintf(stderr, "\r%-18.18s [%s] %lld/%lld  %s %s", stage.c_str(), bar.c_str(), done, total,
+                     finished ? "took" : "ETA",
+                     format_duration(finished ? elapsed : eta_seconds(stage_start_, done, total)).c_str());
+        if (finished) std::fputc('\n', stderr);
+        std::fflush(stderr);
+        return;
+    }
+    // Not a terminal (CI logs, pipes): a line per 10%.
+    int percent = total > 0 ? static_cast<int>(100 * done / total) : 0;
+    if (percent / 10 == last_percent_logged_ / 10 && !finished) return;
+    if (finished && last_percent_logged_ == 100) return;
+    last_percent_logged_ = percent;
+    std::fprintf(stderr, "%s: %lld/%lld (%d%%), ETA %s\n", stage.c_str(), done, total, percent,
+                 format_duration(eta_seconds(stage_start_, done, total)).c_str());
+}
+
+namespace {
+CancelToken* g_interrupt_token = nullptr;
+
+extern "C" void on_interrupt(int sig) {
+    if (g_interrupt_token && !g_interrupt_token->cancelled()) {
+        g_interrupt_token->cancel();
+        const char msg[] = "\ninterrupted: stopping after the current batch (Ctrl-C again to quit now)\n";
+        ssize_t ignored = ::write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)ignored;
+        return;
+    }
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+}
+}  // namespace
+
+void install_interrupt_handler(CancelToken* token) {
+    g_interrupt_token = token;
+    if (token) {
+        std::signal(SIGINT, on_interrupt);
+        std::signal(SIGTERM, on_interrupt);
+    } else {
+        std::signal(SIGINT, SIG_DFL);
+        std::signal(SIGTERM, SIG_DFL);
+    }
+}
+
+}  // namespace syn::run

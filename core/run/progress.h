@@ -1,0 +1,58 @@
+#pragma once
+// Progress and cancellation shared by every job. A job reports (done, total, message) through a
+// ProgressSink and checks a CancelToken between batches; the CLI draws a bar with ETA on stderr
+// and maps Ctrl-C to the token, the GUI's ComputeWorker turns reports into signals.
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <string>
+
+namespace syn::run {
+
+class CancelToken {
+public:
+    void cancel() { cancelled_.store(true, std::memory_order_relaxed); }
+    void reset() { cancelled_.store(false, std::memory_order_relaxed); }
+    bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
+
+private:
+    std::atomic<bool> cancelled_{false};
+};
+
+// Thrown by jobs when they notice the token; callers treat it as a clean stop, not an error.
+struct Cancelled {
+    std::string where;
+};
+
+// Throws Cancelled{where} when the token is set.
+inline void throw_if_cancelled(const CancelToken* token, const char* where) {
+    if (token && token->cancelled()) throw Cancelled{where};
+}
+
+// (stage, done, total). total may be 0 when unknown.
+using ProgressSink = std::function<void(const std::string& stage, long long done, long long total)>;
+
+// Estimated seconds left from a rate measured since `start`.
+double eta_seconds(std::chrono::steady_clock::time_point start, long long done, long long total);
+
+// A progress bar with ETA on stderr, redrawn at most ~10 times a second; plain lines when stderr
+// is not a terminal.
+class TerminalProgress {
+public:
+    void operator()(const std::string& stage, long long done, long long total);
+    ProgressSink sink() {
+        return [this](const std::string& s, long long d, long long t) { (*this)(s, d, t); };
+    }
+
+private:
+    std::string stage_;
+    std::chrono::steady_clock::time_point stage_start_{};
+    std::chrono::steady_clock::time_point last_draw_{};
+    int last_percent_logged_ = -1;
+};
+
+// Installs a SIGINT/SIGTERM handler that cancels `token` (the first Ctrl-C); a second Ctrl-C
+// exits immediately. Pass nullptr to restore the default handlers.
+void install_interrupt_handler(CancelToken* token);
+
+}  // namespace syn::run

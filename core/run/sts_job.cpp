@@ -1,0 +1,391 @@
+#include "core/run/sts_job.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include "core/eval/sts_metrics.h"
+#include "core/io/atomic_file.h"
+#include "core/io/errors.h"
+#include "core/io/sha256.h"
+#include "core/run/catalog.h"
+#include "core/run/embed_job.h"
+#include "core/run/lexical_encoders.h"
+#include "core/run/versions.h"
+
+namespace fs = std::filesystem;
+
+namespace syn::run {
+namespace {
+
+const eval::CorrelationEstimate& metric_of(const StsCorrelations& c, int metric) {
+    switch (metric) {
+        case 0: return c.sts_l_spearman;
+        case 1: return c.sts_l_pearson;
+        case 2: return c.sts_v_spearman;
+        default: return c.sts_v_pearson;
+    }
+}
+
+StsCorrelations to_correlations(const eval::StsScores& s) {
+    return StsCorrelations{s.spearman_l, s.pearson_l, s.spearman_v, s.pearson_v};
+}
+
+std::string style_of_family(const std::string& family) {
+    if (family == "bert" || family == "roberta") return "bert";
+    if (family == "clip" || family == "clip_text" || family == "siglip" || family == "siglip_text") return "clip";
+    if (family == "lexical") return "lexical";
+    return "other";
+}
+
+std::string file_hash_or_note(const std::string& path) {
+    try {
+        return sha256_file(path);
+    } catch (const Error& e) {
+        return std::string("unreadable: ") + e.what();
+    }
+}
+
+std::string utc_timestamp() {
+    std::time_t t = std::time(nullptr);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    return buf;
+}
+
+}  // namespace
+
+StsResult run_sts(const StsJobOptions& options, const ProgressSink& progress, const CancelToken* cancel) {
+    if (options.models.empty()) throw Error("sts: no models given (try --models lexical/jaccard lexical/tfidf)");
+    auto report = [&](const std::string& stage, long long done, long long total) {
+        if (progress) progress(stage, done, total);
+    };
+    StsResult result;
+    report("loading data", 0, 1);
+    result.dataset = data::load_sts_dataset(options.cxc_csv, options.captions_json);
+    if (options.max_pairs && result.dataset.pairs.size() > options.max_pairs)
+        result.dataset.pairs.resize(options.max_pairs);
+    const auto& pairs = result.dataset.pairs;
+    if (pairs.size() < 3) throw file_error(options.cxc_csv, "fewer than 3 usable pairs: no correlation can be computed");
+    report("loading data", 1, 1);
+
+    const std::vector<double> sts_l = result.dataset.sts_l_values();
+    const std::vector<double> sts_v = result.dataset.sts_v_values();
+    const std::vector<std::string> methods = result.dataset.sampling_methods();
+    const data::UniqueTexts unique = data::unique_texts(result.dataset);
+    eval::BootstrapOptions boot;
+    boot.replicates = options.bootstrap;
+    boot.seed = options.seed;
+
+    for (const std::string& model : options.models) {
+        throw_if_cancelled(cancel, "sts");
+        EncoderRun run;
+        run.model = model;
+        const auto entry = find_catalog_entry(model);
+        run.label = entry && !entry->paper_label.empty() ? entry->paper_label : model;
+        auto start = std::chrono::steady_clock::now();
+        if (is_lexical_model(model)) {
+            report("scoring " + model, 0, 1);
+            std::vector<std::pair<std::string, std::string>> texts;
+            texts.reserve(pairs.size());
+            for (const auto& p : pairs) texts.emplace_back(p.text1, p.text2);
+            run.scores = lexical_pair_scores(model, texts);
+            run.family = run.style = "lexical";
+            run.pooling = "none";
+            run.dtype = "float64";
+            run.device = "cpu";
+            run.computed = unique.texts.size();
+            report("scoring " + model, 1, 1);
+        } else {
+            EmbedOptions eo;
+            eo.model = model;
+            eo.pooling = options.pooling;
+            eo.device = options.device;
+            eo.dtype = options.dtype;
+            eo.use_cache = options.use_cache;
+            eo.cache_root = options.cache_root;
+            EmbedResult emb = embed_texts(unique.texts, eo, progress, cancel);
+            run.scores.resize(pairs.size());
+            for (size_t i = 0; i < pairs.size(); ++i)
+                run.scores[i] = cosine_rows(emb.rows, emb.dim, unique.index1[i], unique.index2[i]);
+            run.family = emb.family;
+            run.style = entry ? entry->style : style_of_family(emb.family);
+            run.pooling = emb.pooling;
+            run.dtype = emb.dtype;
+            run.device = emb.device;
+            run.folder = emb.model_folder;
+            run.fingerprint = emb.fingerprint;
+            run.computed = emb.computed;
+            run.from_cache = emb.from_cache;
+            run.truncated_texts = emb.truncated_texts;
+        }
+        throw_if_cancelled(cancel, "sts");
+        report("statistics " + run.label, 0, 1);
+        const eval::StsEvaluation ev = eval::evaluate_sts(run.scores, sts_l, sts_v, methods, boot);
+        run.all = to_correlations(ev.all);
+        // Per sampling method (STS-V is constant within a CxC method, so its correlations there
+        // are undefined and reported as such).
+        for (const auto& g : ev.by_method) run.by_method.emplace_back(g.group, to_correlations(g));
+        run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        report("statistics " + run.label, 1, 1);
+        result.encoders.push_back(std::move(run));
+    }
+
+    // Paired comparisons of every two encoders on each metric.
+    const size_t m = result.encoders.size();
+    const long long total = static_cast<long long>(m * (m - 1) / 2);
+    long long done = 0;
+    for (size_t a = 0; a < m; ++a) {
+        for (size_t b = a + 1; b < m; ++b) {
+            throw_if_cancelled(cancel, "sts comparisons");
+            report("comparing encoders", done, total);
+            for (const eval::StsComparisonRow& row : eval::compare_encoders_sts(
+                     result.encoders[a].scores, result.encoders[b].scores, sts_l, sts_v, {}, boot)) {
+                const eval::EncoderComparison& c = row.comparison;
+                PairedComparison pc;
+                pc.a = result.encoders[a].label;
+                pc.b = result.encoders[b].label;
+                pc.metric = row.target + " " + eval::to_string(c.kind);
+                pc.r_a = c.a.value;
+                pc.r_b = c.b.value;
+                pc.r_ab = c.a_vs_b.value;
+                pc.steiger_z = c.parametric.steiger_z;
+                pc.steiger_p = c.parametric.steiger_p;
+                pc.difference = c.bootstrap.ci;
+                pc.bootstrap_p = c.bootstrap.p_two_sided;
+                result.comparisons.push_back(std::move(pc));
+            }
+            ++done;
+        }
+    }
+    report("comparing encoders", total, total);
+
+    nlohmann::json manifest;
+    manifest["created_utc"] = utc_timestamp();
+    manifest["versions"] = version_info();
+    manifest["data"] = {{"cxc_csv", options.cxc_csv},
+                        {"cxc_csv_sha256", file_hash_or_note(options.cxc_csv)},
+                        {"captions_json", options.captions_json},
+                        {"captions_json_sha256", file_hash_or_note(options.captions_json)},
+                        {"pairs_used", pairs.size()},
+                        {"max_pairs", options.max_pairs},
+                        {"summary", result.dataset.summary()}};
+    manifest["bootstrap"] = {{"replicates", options.bootstrap}, {"seed", options.seed}, {"level", boot.level}};
+    manifest["requested"] = {{"pooling", options.pooling}, {"device", options.device}, {"dtype", options.dtype}};
+    for (const auto& e : result.encoders)
+        manifest["models"].push_back({{"model", e.model},
+                                      {"label", e.label},
+                                      {"family", e.family},
+                                      {"folder", e.folder},
+                                      {"fingerprint_sha256", e.fingerprint},
+                                      {"pooling", e.pooling},
+                                      {"dtype", e.dtype},
+                                      {"device", e.device}});
+    result.manifest = std::move(manifest);
+    return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reports
+
+namespace {
+
+std::string fmt(double v, int decimals = 2) {
+    if (!std::isfinite(v)) return "n/a";
+    std::ostringstream ss;
+    ss.setf(std::ios::fixed);
+    ss.precision(decimals);
+    ss << v;
+    return ss.str();
+}
+
+// "67.60 [66.91, 68.27]" (x100)
+std::string cell(const eval::CorrelationEstimate& e, bool latex) {
+    if (!e.point.defined()) return latex ? "--" : "n/a";
+    std::string s = fmt(100 * e.point.value);
+    if (std::isfinite(e.ci.lower) && std::isfinite(e.ci.upper)) {
+        s += latex ? " {\\scriptsize [" : " [";
+        s += fmt(100 * e.ci.lower) + ", " + fmt(100 * e.ci.upper) + "]";
+        if (latex) s += "}";
+    }
+    return s;
+}
+
+std::string latex_escape(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        switch (c) {
+            case '&': case '%': case '$': case '#': case '_': case '{': case '}': out += '\\'; out += c; break;
+            case '~': out += "\\textasciitilde{}"; break;
+            case '^': out += "\\textasciicircum{}"; break;
+            case '\\': out += "\\textbackslash{}"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+std::string md_escape(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '|') out += "\\|";
+        else out += c;
+    }
+    return out;
+}
+
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + "\"";
+}
+
+nlohmann::json estimate_json(const eval::CorrelationEstimate& e) {
+    auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+    nlohmann::json j = {{"value", num(e.point.value)},
+                        {"n", e.point.n},
+                        {"ci_lower", num(e.ci.lower)},
+                        {"ci_upper", num(e.ci.upper)},
+                        {"ci_level", e.ci.level},
+                        {"standard_error", num(e.ci.standard_error)},
+                        {"replicates", e.ci.replicates},
+                        {"undefined_replicates", e.ci.undefined_replicates}};
+    if (!e.point.defined()) j["undefined_reason"] = e.point.undefined_reason;
+    if (!e.ci.note.empty()) j["ci_note"] = e.ci.note;
+    return j;
+}
+
+nlohmann::json correlations_json(const StsCorrelations& c) {
+    return {{"sts_l_spearman", estimate_json(c.sts_l_spearman)},
+            {"sts_l_pearson", estimate_json(c.sts_l_pearson)},
+            {"sts_v_spearman", estimate_json(c.sts_v_spearman)},
+            {"sts_v_pearson", estimate_json(c.sts_v_pearson)}};
+}
+
+}  // namespace
+
+std::string sts_table_markdown(const StsResult& r) {
+    std::ostringstream ss;
+    ss << "Table 2: correlation (x100) of each encoder's cosine similarity with STS-L (human ratings) and STS-V "
+          "(same image), "
+       << r.dataset.pairs.size() << " CxC pairs; [95% bootstrap CI, "
+       << (r.encoders.empty() ? 0 : r.encoders[0].all.sts_l_spearman.ci.replicates) << " resamples]\n\n";
+    ss << "| Model | Pooling | STS-L Spearman | STS-L Pearson | STS-V Spearman | STS-V Pearson |\n";
+    ss << "|---|---|---|---|---|---|\n";
+    for (const auto& e : r.encoders) {
+        ss << "| " << md_escape(e.label) << " | " << md_escape(e.pooling);
+        for (int m = 0; m < 4; ++m) ss << " | " << cell(metric_of(e.all, m), false);
+        ss << " |\n";
+    }
+    if (!r.comparisons.empty()) {
+        ss << "\nPaired comparisons (same pairs): difference r_A - r_B (x100) with paired-bootstrap CI; Steiger's Z "
+              "test for dependent correlations.\n\n";
+        ss << "| A | B | Metric | r_A - r_B | 95% CI | bootstrap p | Steiger Z | Steiger p |\n";
+        ss << "|---|---|---|---|---|---|---|---|\n";
+        for (const auto& c : r.comparisons) {
+            ss << "| " << md_escape(c.a) << " | " << md_escape(c.b) << " | " << c.metric << " | "
+               << fmt(100 * (c.r_a - c.r_b)) << " | [" << fmt(100 * c.difference.lower) << ", "
+               << fmt(100 * c.difference.upper) << "] | " << fmt(c.bootstrap_p, 4) << " | " << fmt(c.steiger_z, 2)
+               << " | " << (std::isfinite(c.steiger_p) ? (c.steiger_p < 1e-4 ? "<1e-4" : fmt(c.steiger_p, 4)) : "n/a")
+               << " |\n";
+        }
+    }
+    return ss.str();
+}
+
+std::string sts_table_latex(const StsResult& r) {
+    std::ostringstream ss;
+    ss << "% Generated by synesthesia sts; requires \\usepackage{booktabs}\n";
+    ss << "\\begin{table}[t]\n\\centering\n\\small\n";
+    ss << "\\begin{tabular}{llcccc}\n\\toprule\n";
+    ss << " & & \\multicolumn{2}{c}{STS-L} & \\multicolumn{2}{c}{STS-V} \\\\\n";
+    ss << "\\cmidrule(lr){3-4}\\cmidrule(lr){5-6}\n";
+    ss << "Model & Pooling & Spearman & Pearson & Spearman & Pearson \\\\\n\\midrule\n";
+    for (const auto& e : r.encoders) {
+        ss << latex_escape(e.label) << " & " << latex_escape(e.pooling);
+        for (int m = 0; m < 4; ++m) ss << " & " << cell(metric_of(e.all, m), true);
+        ss << " \\\\\n";
+    }
+    ss << "\\bottomrule\n\\end{tabular}\n";
+    ss << "\\caption{Correlation ($\\times 100$) between cosine similarity of caption embeddings and STS-L / STS-V on "
+       << r.dataset.pairs.size() << " CxC pairs, with 95\\% bootstrap confidence intervals.}\n";
+    ss << "\\label{tab:sts}\n\\end{table}\n";
+    return ss.str();
+}
+
+nlohmann::json sts_results_json(const StsResult& r) {
+    nlohmann::json j;
+    j["manifest"] = r.manifest;
+    for (const auto& e : r.encoders) {
+        nlohmann::json ej = {{"model", e.model},     {"label", e.label},       {"family", e.family},
+                             {"style", e.style},     {"pooling", e.pooling},   {"dtype", e.dtype},
+                             {"device", e.device},   {"computed_texts", e.computed},
+                             {"cached_texts", e.from_cache}, {"truncated_texts", e.truncated_texts},
+                             {"seconds", e.seconds}, {"all", correlations_json(e.all)}};
+        for (const auto& [method, c] : e.by_method) ej["by_sampling_method"][method] = correlations_json(c);
+        j["encoders"].push_back(ej);
+    }
+    j["comparisons"] = nlohmann::json::array();
+    auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+    for (const auto& c : r.comparisons)
+        j["comparisons"].push_back({{"a", c.a},
+                                    {"b", c.b},
+                                    {"metric", c.metric},
+                                    {"r_a", num(c.r_a)},
+                                    {"r_b", num(c.r_b)},
+                                    {"r_ab", num(c.r_ab)},
+                                    {"steiger_z", num(c.steiger_z)},
+                                    {"steiger_p", num(c.steiger_p)},
+                                    {"difference_ci_lower", num(c.difference.lower)},
+                                    {"difference_ci_upper", num(c.difference.upper)},
+                                    {"bootstrap_p", num(c.bootstrap_p)}});
+    return j;
+}
+
+std::string sts_pairs_csv(const StsResult& r) {
+    std::ostringstream ss;
+    ss.precision(9);
+    ss << "csv_line,caption_id1,caption_id2,caption1,caption2,sampling_method,sts_l,sts_v";
+    for (const auto& e : r.encoders) ss << "," << csv_field(e.label);
+    ss << "\n";
+    for (size_t i = 0; i < r.dataset.pairs.size(); ++i) {
+        const auto& p = r.dataset.pairs[i];
+        ss << p.csv_line << "," << p.caption_id1 << "," << p.caption_id2 << "," << csv_field(p.text1) << ","
+           << csv_field(p.text2) << "," << csv_field(p.sampling_method) << "," << p.sts_l << "," << p.sts_v;
+        for (const auto& e : r.encoders) ss << "," << e.scores[i];
+        ss << "\n";
+    }
+    return ss.str();
+}
+
+std::vector<std::string> write_sts_outputs(const StsResult& result, const std::string& out_dir,
+                                           const FigureWriter& figures) {
+    std::error_code ec;
+    fs::create_directories(out_dir, ec);
+    if (ec) throw file_error(out_dir, "cannot create the output folder: " + ec.message());
+    std::vector<std::string> written;
+    auto put = [&](const char* name, const std::string& content) {
+        std::string path = (fs::path(out_dir) / name).string();
+        write_file_atomically(path, content);
+        written.push_back(path);
+    };
+    put("table.md", sts_table_markdown(result));
+    put("table.tex", sts_table_latex(result));
+    put("results.json", sts_results_json(result).dump(2) + "\n");
+    put("pairs.csv", sts_pairs_csv(result));
+    if (figures) {
+        auto more = figures(result, out_dir);
+        written.insert(written.end(), more.begin(), more.end());
+    }
+    return written;
+}
+
+}  // namespace syn::run

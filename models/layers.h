@@ -1,0 +1,39 @@
+#pragma once
+// Building blocks shared by the encoder families (internal to models/: includes torch).
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+
+#include "models/activation.h"
+
+namespace syn::models::detail {
+
+at::Tensor apply_activation(Activation activation, const at::Tensor& x);
+
+// A plain container module registered under `name`, so that children get dotted names that mirror
+// the checkpoint keys ("attention" -> "attention.self.query.weight").
+std::shared_ptr<torch::nn::Module> add_container(torch::nn::Module& parent, const std::string& name);
+
+torch::nn::Linear make_linear(int64_t in, int64_t out, bool bias = true);
+torch::nn::LayerNorm make_layer_norm(int64_t size, double eps);
+
+// The most negative finite value of a floating dtype (what transformers adds for masked keys).
+double lowest_value(at::ScalarType dtype);
+
+// Additive attention bias [B, 1, 1, T] from a padding mask [B, T]: 0 where mask != 0, lowest()
+// elsewhere, in `dtype`.
+at::Tensor padding_bias(const at::Tensor& attention_mask, at::ScalarType dtype);
+// Padding combined with causality: [B, 1, T, T], key j visible to query i when j <= i and mask[j].
+at::Tensor causal_padding_bias(const at::Tensor& attention_mask, at::ScalarType dtype);
+
+// [B, T, H*D] -> [B, H, T, D] and back.
+at::Tensor split_heads(const at::Tensor& x, int64_t heads);
+at::Tensor merge_heads(const at::Tensor& x);
+
+// softmax(q k^T * scale + bias) v over [B, H, T, D] tensors; `bias` broadcastable to [B, H, T, T]
+// or undefined. Uses the fused kernel of libtorch >= 2.1, the plain formula otherwise.
+at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias,
+                     double scale);
+
+}  // namespace syn::models::detail

@@ -1,0 +1,235 @@
+// Bad input to the encoders: every failure is a syn::Error whose message names the file / key and
+// the problem. Broken model folders are built in a temporary directory from the fixtures.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/io/errors.h"
+#include "core/io/hf_config.h"
+#include "core/io/safetensors.h"
+#include "core/io/torch/tensor_bridge.h"
+#include "models/bert.h"
+#include "models/pooling.h"
+#include "models/registry.h"
+#include "models/t5_encoder.h"
+#include "tests/support/shared_paths.h"
+
+namespace fs = std::filesystem;
+using namespace syn::models;
+
+namespace {
+
+std::string fixture(const std::string& name) { return (fs::path(syn::test::fixtures_dir()) / "models" / name).string(); }
+
+nlohmann::json read_json(const std::string& path) {
+    std::ifstream in(path);
+    return nlohmann::json::parse(in);
+}
+
+// Runs `f`, expects a syn::Error whose message contains every one of `parts`.
+void expect_error(const std::function<void()>& f, const std::vector<std::string>& parts) {
+    try {
+        f();
+        FAIL() << "expected a syn::Error";
+    } catch (const syn::Error& e) {
+        const std::string message = e.what();
+        for (const auto& part : parts) EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' not in: " << message;
+    }
+}
+
+class BrokenFolder : public ::testing::Test {
+protected:
+    void SetUp() override {
+        std::random_device rd;
+        dir_ = fs::temp_directory_path() / ("syn-models-test-" + std::to_string(rd()));
+        fs::create_directories(dir_);
+    }
+    void TearDown() override {
+        std::error_code ec;
+        fs::remove_all(dir_, ec);
+    }
+    std::string path(const std::string& file) const { return (dir_ / file).string(); }
+    void write_config(const nlohmann::json& config) const {
+        std::ofstream(path("config.json")) << config.dump(2);
+    }
+    // The weights of fixture `name`, changed by `edit`, written as this folder's model.safetensors.
+    void write_weights(const std::string& name, const std::function<void(syn::TensorMap&)>& edit) const {
+        syn::TensorMap tensors = syn::read_safetensors((fs::path(fixture(name)) / "model.safetensors").string()).tensors;
+        edit(tensors);
+        syn::write_safetensors(path("model.safetensors"), tensors);
+    }
+    fs::path dir_;
+};
+
+TEST_F(BrokenFolder, UnsupportedActivationNamesFileAndKey) {
+    SYN_REQUIRE_SHARED();
+    auto config = read_json(fixture("tiny-bert") + "/config.json");
+    config["hidden_act"] = "gelu_fancy";
+    write_config(config);
+    write_weights("tiny-bert", [](syn::TensorMap&) {});
+    expect_error([&] { load_text_encoder(dir_.string()); }, {"config.json", "hidden_act", "gelu_fancy", "supported"});
+}
+
+TEST_F(BrokenFolder, UnsupportedT5FeedForwardNamesKey) {
+    SYN_REQUIRE_SHARED();
+    auto config = read_json(fixture("tiny-t5-encoder") + "/config.json");
+    config["feed_forward_proj"] = "gated-mish";
+    write_config(config);
+    expect_error([&] { load_text_encoder(dir_.string()); }, {"config.json", "feed_forward_proj", "gated-mish"});
+}
+
+TEST_F(BrokenFolder, UnknownFamilyNamesModelType) {
+    write_config({{"model_type", "gpt2"}, {"architectures", {"GPT2LMHeadModel"}}});
+    expect_error([&] { load_text_encoder(dir_.string()); }, {"config.json", "model_type 'gpt2'", "not a supported"});
+}
+
+TEST_F(BrokenFolder, MissingKeyIsListed) {
+    SYN_REQUIRE_SHARED();
+    write_config(read_json(fixture("tiny-bert") + "/config.json"));
+    write_weights("tiny-bert", [](syn::TensorMap& t) { t.erase("encoder.layer.1.output.dense.weight"); });
+    expect_error([&] { load_text_encoder(dir_.string()); },
+                 {"model.safetensors", "missing", "encoder.layer.1.output.dense.weight"});
+}
+
+TEST_F(BrokenFolder, MisShapedKeyIsListedWithShapes) {
+    SYN_REQUIRE_SHARED();
+    write_config(read_json(fixture("tiny-clip") + "/config.json"));
+    write_weights("tiny-clip", [](syn::TensorMap& t) {
+        t["text_model.encoder.layers.0.self_attn.q_proj.weight"] = syn::from_torch(torch::zeros({32, 31}));
+    });
+    expect_error([&] { load_text_encoder(dir_.string()); },
+                 {"mis-shaped", "text_model.encoder.layers.0.self_attn.q_proj.weight", "[32, 31]", "[32, 32]"});
+}
+
+TEST_F(BrokenFolder, WrongFamilyListsMissingKeys) {
+    SYN_REQUIRE_SHARED();
+    // A CLIP checkpoint whose config.json says bert.
+    write_config(read_json(fixture("tiny-bert") + "/config.json"));
+    write_weights("tiny-clip", [](syn::TensorMap&) {});
+    expect_error([&] { load_text_encoder(dir_.string()); },
+                 {"model.safetensors", "missing", "embeddings.word_embeddings.weight", "encoder.layer.0.attention.self.query.weight"});
+}
+
+TEST_F(BrokenFolder, PoolerRefusedWithoutTrainedPooler) {
+    SYN_REQUIRE_SHARED();
+    // roberta-base ships no pooler: the encoder loads, but pooling 'pooler' is refused.
+    write_config(read_json(fixture("tiny-roberta") + "/config.json"));
+    write_weights("tiny-roberta", [](syn::TensorMap& t) {
+        t.erase("pooler.dense.weight");
+        t.erase("pooler.dense.bias");
+    });
+    auto encoder = load_text_encoder(dir_.string());
+    EXPECT_FALSE(encoder->has_trained_pooler());
+    auto ids = torch::tensor({{0, 250, 2}}, torch::kLong);
+    auto mask = torch::ones_like(ids);
+    const EncoderOutput out = encoder->forward(ids, mask);
+    EXPECT_FALSE(out.pooler_output.defined());
+    expect_error([&] { pool(*encoder, out, mask, {Pooling::pooler, false}); }, {"pooler", "no trained pooler", "model.safetensors"});
+    EXPECT_EQ(pool(*encoder, out, mask, {Pooling::cls, true}).sizes(), (std::vector<int64_t>{1, 32}));
+
+    // The full fixture has one: accepted.
+    auto trained = load_text_encoder(fixture("tiny-roberta"));
+    EXPECT_TRUE(trained->has_trained_pooler());
+    EXPECT_NO_THROW(check_pooling(*trained, Pooling::pooler));
+}
+
+TEST_F(BrokenFolder, HalfAPoolerIsAnError) {
+    SYN_REQUIRE_SHARED();
+    write_config(read_json(fixture("tiny-bert") + "/config.json"));
+    write_weights("tiny-bert", [](syn::TensorMap& t) { t.erase("pooler.dense.bias"); });
+    expect_error([&] { load_text_encoder(dir_.string()); }, {"pooler.dense.weight"});
+}
+
+TEST_F(BrokenFolder, ClipTextWithoutProjectionRefusesProjected) {
+    SYN_REQUIRE_SHARED();
+    write_config(read_json(fixture("tiny-clip") + "/config.json"));
+    write_weights("tiny-clip", [](syn::TensorMap& t) { t.erase("text_projection.weight"); });
+    auto encoder = load_text_encoder(dir_.string());
+    EXPECT_FALSE(encoder->has_projection());
+    expect_error([&] { check_pooling(*encoder, Pooling::projected); }, {"projected", "text_projection.weight"});
+    expect_error([&] { check_pooling(*encoder, Pooling::cls); }, {"'cls'", "not available", "clip"});
+}
+
+TEST(EncoderInput, LengthVocabularyAndShapeAreChecked) {
+    SYN_REQUIRE_SHARED();
+    auto bert = load_text_encoder(fixture("tiny-bert"));
+    auto too_long = torch::ones({1, 513}, torch::kLong);
+    expect_error([&] { bert->forward(too_long, torch::ones_like(too_long)); }, {"513 tokens", "512", "max_position_embeddings"});
+    auto bad_id = torch::tensor({{101, 30522, 102}}, torch::kLong);
+    expect_error([&] { bert->forward(bad_id, torch::ones_like(bad_id)); }, {"30522", "vocabulary"});
+    auto ids = torch::tensor({{101, 102}}, torch::kLong);
+    expect_error([&] { bert->forward(ids, torch::ones({1, 3}, torch::kLong)); }, {"attention_mask"});
+    expect_error([&] { bert->forward(ids.to(torch::kFloat), torch::ones_like(ids)); }, {"input_ids must be integer"});
+
+    // RoBERTa positions start at pad + 1: 514 positions hold 512 tokens.
+    auto roberta = load_text_encoder(fixture("tiny-roberta"));
+    EXPECT_EQ(roberta->max_tokens(), 512);
+    auto long_ok = torch::full({1, 512}, 5, torch::kLong);
+    EXPECT_NO_THROW(roberta->forward(long_ok, torch::ones_like(long_ok)));
+}
+
+TEST(EncoderInput, UnknownPoolingNameListsChoices) {
+    expect_error([] { parse_pooling("max"); }, {"'max'", "cls", "mean", "projected"});
+    EXPECT_EQ(parse_pooling_choice("projected+l2").kind, Pooling::projected);
+    EXPECT_TRUE(parse_pooling_choice("mean+l2").l2_normalize);
+    EXPECT_EQ(parse_pooling_choice("cls").describe(), "cls");
+}
+
+// The device/dtype path on the CPU: bf16 weights give bf16 states close to fp32, pooled vectors are
+// float32, and an integer dtype is refused.
+TEST(EncoderDevice, Bfloat16OnCpuTracksFloat32) {
+    SYN_REQUIRE_SHARED();
+    auto fp32 = load_text_encoder(fixture("tiny-bert"));
+    auto bf16 = load_text_encoder(fixture("tiny-bert"), torch::kCPU, torch::kBFloat16);
+    EXPECT_EQ(bf16->dtype(), torch::kBFloat16);
+    auto ids = torch::tensor({{101, 1037, 2158, 102}}, torch::kLong);
+    auto mask = torch::ones_like(ids);
+    const auto a = fp32->forward(ids, mask);
+    const auto b = bf16->forward(ids, mask);
+    EXPECT_EQ(b.last_hidden_state.scalar_type(), torch::kBFloat16);
+    const double diff = (a.last_hidden_state - b.last_hidden_state.to(torch::kFloat)).abs().max().item<double>();
+    EXPECT_LT(diff, 0.15) << "bf16 drifted from fp32 by " << diff;
+    EXPECT_GT(diff, 0.0) << "bf16 weights should round somewhere";
+    EXPECT_EQ(pool(*bf16, b, mask, {Pooling::mean, false}).scalar_type(), torch::kFloat);
+    expect_error([&] { fp32->to(torch::kCPU, torch::kLong); }, {"floating"});
+}
+
+TEST(T5Buckets, MatchTransformersFormula) {
+    // Hand-computed from T5Attention._relative_position_bucket (bidirectional, 32 buckets, 128):
+    // keys before the query use buckets 0..15, after it 16..31; exact up to distance 7.
+    const auto b = t5_relative_position_buckets(1, 200, true, 32, 128)[0];
+    EXPECT_EQ(b[0].item<int64_t>(), 0);
+    EXPECT_EQ(b[1].item<int64_t>(), 17);
+    EXPECT_EQ(b[7].item<int64_t>(), 23);
+    EXPECT_EQ(b[8].item<int64_t>(), 24);    // 8 + int(log(8/8)/log(16)*8) = 8 -> +16
+    EXPECT_EQ(b[16].item<int64_t>(), 26);   // 8 + int(log(2)/log(16)*8) = 10
+    EXPECT_EQ(b[127].item<int64_t>(), 31);  // 8 + int(log(127/8)/log(16)*8) = 15
+    EXPECT_EQ(b[199].item<int64_t>(), 31);  // clamped
+    const auto back = t5_relative_position_buckets(200, 1, true, 32, 128).select(1, 0);
+    EXPECT_EQ(back[5].item<int64_t>(), 5);
+    EXPECT_EQ(back[199].item<int64_t>(), 15);
+}
+
+TEST(Registry, FamiliesFromModelTypeAndArchitectures) {
+    using nlohmann::json;
+    EXPECT_EQ(detect_family(syn::HfConfig(json{{"model_type", "bert"}}, "c.json")), Family::bert);
+    EXPECT_EQ(detect_family(syn::HfConfig(json{{"model_type", "roberta"}}, "c.json")), Family::roberta);
+    EXPECT_EQ(detect_family(syn::HfConfig(json{{"model_type", "clip"}}, "c.json")), Family::clip_text);
+    EXPECT_EQ(detect_family(syn::HfConfig(json{{"model_type", "siglip"}}, "c.json")), Family::siglip_text);
+    EXPECT_EQ(detect_family(syn::HfConfig(json{{"architectures", {"T5EncoderModel"}}}, "c.json")), Family::t5);
+    expect_error([] { detect_family(syn::HfConfig(json{{"architectures", {"LlamaForCausalLM"}}}, "c.json")); },
+                 {"c.json", "cannot tell"});
+    // Random-weight modules of real shapes build from a config alone (the benchmark's path).
+    auto bert = build_text_encoder(syn::HfConfig(json{{"model_type", "bert"}, {"num_hidden_layers", 1}}, "c.json"));
+    EXPECT_EQ(bert->hidden_size(), 768);
+    EXPECT_FALSE(bert->has_trained_pooler());
+}
+
+}  // namespace

@@ -1,0 +1,163 @@
+#include "ui/panels/model_picker.h"
+
+#include <QComboBox>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMimeData>
+#include <QPushButton>
+#include <QTableView>
+#include <QVBoxLayout>
+
+#include "core/io/model_store.h"
+#include "ui/models/model_list_model.h"
+
+namespace syn::ui {
+
+QWidget* OptionsDelegate::createEditor(QWidget* parent, const QStyleOptionViewItem& option,
+                                       const QModelIndex& index) const {
+    const QStringList options = index.data(ModelListModel::OptionsRole).toStringList();
+    if (options.isEmpty()) return QStyledItemDelegate::createEditor(parent, option, index);
+    auto* combo = new QComboBox(parent);
+    combo->addItems(options);
+    combo->setEditable(index.column() == ModelListModel::kPooling);  // "cls+l2" and friends may be typed
+    return combo;
+}
+
+void OptionsDelegate::setEditorData(QWidget* editor, const QModelIndex& index) const {
+    if (auto* combo = qobject_cast<QComboBox*>(editor)) combo->setCurrentText(index.data(Qt::EditRole).toString());
+    else QStyledItemDelegate::setEditorData(editor, index);
+}
+
+void OptionsDelegate::setModelData(QWidget* editor, QAbstractItemModel* model, const QModelIndex& index) const {
+    if (auto* combo = qobject_cast<QComboBox*>(editor)) model->setData(index, combo->currentText(), Qt::EditRole);
+    else QStyledItemDelegate::setModelData(editor, model, index);
+}
+
+ModelPickerPanel::ModelPickerPanel(ModelListModel* model, QWidget* parent) : QWidget(parent), model_(model) {
+    setAcceptDrops(true);
+    view_ = new QTableView(this);
+    view_->setObjectName("modelTable");
+    view_->setModel(model_);
+    view_->setItemDelegate(new OptionsDelegate(view_));
+    view_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    view_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::SelectedClicked |
+                           QAbstractItemView::EditKeyPressed);
+    view_->verticalHeader()->hide();
+    view_->horizontalHeader()->setStretchLastSection(true);
+    view_->horizontalHeader()->setSectionResizeMode(ModelListModel::kName, QHeaderView::Interactive);
+    view_->setColumnWidth(ModelListModel::kName, 210);
+    view_->setAlternatingRowColors(true);
+    view_->setToolTip("Tick the encoders to compare. Double-click pooling, dtype or device to change them.\n"
+                      "Drop a model folder here to add it.");
+
+    auto* add_folder = new QPushButton(QIcon(":/icons/folder.svg"), "Add folder…", this);
+    add_folder->setToolTip("Add a Hugging Face model folder (config.json + weights + tokenizer); drag and drop works too");
+    connect(add_folder, &QPushButton::clicked, this, &ModelPickerPanel::chooseFolder);
+    hub_id_ = new QLineEdit(this);
+    hub_id_->setPlaceholderText("hub id, e.g. openai/clip-vit-base-patch32");
+    hub_id_->setToolTip("A Hugging Face hub id: used from the local cache when present");
+    auto* add_hub = new QPushButton("Add id", this);
+    add_hub->setToolTip("Add the hub id typed on the left");
+    auto add_hub_id = [this] {
+        if (!hub_id_->text().trimmed().isEmpty() && addHubId(hub_id_->text().trimmed())) hub_id_->clear();
+    };
+    connect(add_hub, &QPushButton::clicked, this, add_hub_id);
+    connect(hub_id_, &QLineEdit::returnPressed, this, add_hub_id);
+
+    summary_ = new QLabel(this);
+    summary_->setWordWrap(true);
+    summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    connect(model_, &ModelListModel::checkedChanged, this, &ModelPickerPanel::updateSummary);
+    connect(model_, &QAbstractItemModel::modelReset, this, &ModelPickerPanel::updateSummary);
+    connect(model_, &QAbstractItemModel::dataChanged, this, &ModelPickerPanel::updateSummary);
+    connect(model_, &QAbstractItemModel::rowsInserted, this, &ModelPickerPanel::updateSummary);
+    connect(view_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex& current) {
+                if (!current.isValid()) return;
+                const auto& e = model_->entry(current.row());
+                summary_->setText(QString("<b>%1</b>: %2 — %3").arg(e.label.toHtmlEscaped(), to_string(e.status),
+                                                                     e.reason.toHtmlEscaped()));
+            });
+
+    auto* buttons = new QHBoxLayout;
+    buttons->addWidget(add_folder);
+    buttons->addWidget(hub_id_, 1);
+    buttons->addWidget(add_hub);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(view_, 1);
+    layout->addLayout(buttons);
+    layout->addWidget(summary_);
+    updateSummary();
+}
+
+void ModelPickerPanel::updateSummary() {
+    const auto rows = model_->checkedRows();
+    int needs_download = 0;
+    for (const auto& e : model_->entries())
+        if (e.status == ModelStatus::NeedsDownload) ++needs_download;
+    QStringList names;
+    for (int r : rows) names << model_->entry(r).label;
+    QString text = QString("<b>%1 selected</b>: %2").arg(rows.size()).arg(names.join(", ").toHtmlEscaped());
+    if (needs_download > 0)
+        text += QString("<br><span style='color:#b07a10'>%1 catalog models are not in the local cache (%2). "
+                        "Downloading arrives with the fetch command; until then place the files in the cache or "
+                        "add a model folder. The lexical baselines always work.</span>")
+                    .arg(needs_download).arg(QString::fromStdString(syn::hf_hub_cache_dir()).toHtmlEscaped());
+    summary_->setText(text);
+}
+
+void ModelPickerPanel::chooseFolder() {
+    const QString folder = QFileDialog::getExistingDirectory(this, "Add a model folder");
+    if (!folder.isEmpty()) addFolder(folder);
+}
+
+bool ModelPickerPanel::addFolder(const QString& folder) {
+    QString error;
+    const auto row = model_->addFolder(folder, &error);
+    if (!row) {
+        emit errorOccurred(error);
+        return false;
+    }
+    view_->selectRow(*row);
+    view_->scrollTo(model_->index(*row, 0));
+    emit message(QString("Added model folder %1").arg(folder));
+    return true;
+}
+
+bool ModelPickerPanel::addHubId(const QString& id) {
+    const int row = model_->addHubId(id);
+    const auto& e = model_->entry(row);
+    view_->selectRow(row);
+    if (e.status == ModelStatus::Failed) {
+        emit errorOccurred(e.reason);
+        return false;
+    }
+    emit message(QString("%1: %2 — %3").arg(id, to_string(e.status), e.reason));
+    return true;
+}
+
+void ModelPickerPanel::dragEnterEvent(QDragEnterEvent* event) {
+    if (event->mimeData()->hasUrls()) {
+        for (const QUrl& url : event->mimeData()->urls())
+            if (url.isLocalFile() && QFileInfo(url.toLocalFile()).isDir()) {
+                event->acceptProposedAction();
+                return;
+            }
+    }
+    event->ignore();
+}
+
+void ModelPickerPanel::dropEvent(QDropEvent* event) {
+    for (const QUrl& url : event->mimeData()->urls())
+        if (url.isLocalFile()) addFolder(url.toLocalFile());
+    event->acceptProposedAction();
+}
+
+}  // namespace syn::ui

@@ -1,0 +1,209 @@
+#include "ui/panels/pair_explorer.h"
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QTableView>
+#include <QTimer>
+#include <QVBoxLayout>
+
+namespace syn::ui {
+
+PairExplorerPanel::PairExplorerPanel(QWidget* parent) : QWidget(parent) {
+    model_ = new PairTableModel(this);
+    proxy_ = new PairFilterProxy(this);
+    proxy_->setSourceModel(model_);
+
+    search_ = new QLineEdit(this);
+    search_->setObjectName("pairSearch");
+    search_->setPlaceholderText("Search captions…");
+    search_->setClearButtonEnabled(true);
+    search_->setToolTip("Show pairs where either caption contains this text (case-insensitive)");
+    method_ = new QComboBox(this);
+    method_->setToolTip("CxC sampling method: c2c_cocaption = same image, c2c_isim = different images");
+    sts_min_ = new QDoubleSpinBox(this);
+    sts_max_ = new QDoubleSpinBox(this);
+    for (auto* s : {sts_min_, sts_max_}) {
+        s->setRange(0.0, 5.0);
+        s->setSingleStep(0.25);
+        s->setDecimals(2);
+    }
+    sts_max_->setValue(5.0);
+    sts_min_->setToolTip("Lowest STS-L (human rating) shown");
+    sts_max_->setToolTip("Highest STS-L (human rating) shown");
+    sts_v_ = new QComboBox(this);
+    sts_v_->addItem("STS-V: any", -1);
+    sts_v_->addItem("same image (1)", 1);
+    sts_v_->addItem("different images (0)", 0);
+    sts_v_->setToolTip("STS-V: whether the two captions describe the same COCO image");
+    auto* disagree = new QPushButton(QIcon(":/icons/disagree.svg"), "Disagreement", this);
+    disagree->setToolTip("Order pairs by how much the CLIP-style and BERT-style encoders disagree (Ctrl+D)");
+    connect(disagree, &QPushButton::clicked, this, [this] { orderByDisagreement(); });
+
+    auto* filters = new QHBoxLayout;
+    filters->addWidget(search_, 3);
+    filters->addWidget(method_, 1);
+    filters->addWidget(new QLabel("STS-L", this));
+    filters->addWidget(sts_min_);
+    filters->addWidget(new QLabel("–", this));
+    filters->addWidget(sts_max_);
+    filters->addWidget(sts_v_, 1);
+    filters->addWidget(disagree);
+
+    view_ = new QTableView(this);
+    view_->setObjectName("pairTable");
+    view_->setModel(proxy_);
+    view_->setSortingEnabled(true);
+    view_->sortByColumn(-1, Qt::AscendingOrder);
+    view_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    view_->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    view_->setAlternatingRowColors(true);
+    view_->setWordWrap(false);
+    view_->verticalHeader()->hide();
+    view_->verticalHeader()->setDefaultSectionSize(22);
+    view_->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+    view_->horizontalHeader()->setStretchLastSection(false);
+    view_->setColumnWidth(PairTableModel::kIndex, 56);
+    view_->setColumnWidth(PairTableModel::kText1, 300);
+    view_->setColumnWidth(PairTableModel::kText2, 300);
+
+    correlations_ = new QLabel(this);
+    correlations_->setObjectName("liveCorrelations");
+    correlations_->setWordWrap(true);
+    correlations_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    correlations_->setToolTip("Pearson r and Spearman ρ of each encoder's cosine with STS-L and STS-V over the "
+                              "pairs shown (no bootstrap; the Table 2 panel has the CIs)");
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addLayout(filters);
+    layout->addWidget(view_, 1);
+    layout->addWidget(correlations_);
+
+    debounce_ = new QTimer(this);
+    debounce_->setSingleShot(true);
+    debounce_->setInterval(kDebounceMs);
+    connect(debounce_, &QTimer::timeout, this, &PairExplorerPanel::recomputeCorrelationsNow);
+
+    connect(search_, &QLineEdit::textChanged, this, &PairExplorerPanel::onFilterControlsChanged);
+    connect(method_, qOverload<int>(&QComboBox::currentIndexChanged), this, &PairExplorerPanel::onFilterControlsChanged);
+    connect(sts_v_, qOverload<int>(&QComboBox::currentIndexChanged), this, &PairExplorerPanel::onFilterControlsChanged);
+    connect(sts_min_, qOverload<double>(&QDoubleSpinBox::valueChanged), this, &PairExplorerPanel::onFilterControlsChanged);
+    connect(sts_max_, qOverload<double>(&QDoubleSpinBox::valueChanged), this, &PairExplorerPanel::onFilterControlsChanged);
+    connect(model_, &QAbstractItemModel::modelReset, this, [this] {
+        refreshMethods();
+        view_->setColumnWidth(PairTableModel::kText1, 300);
+        view_->setColumnWidth(PairTableModel::kText2, 300);
+        scheduleCorrelations();
+        emit filteredPairsChanged();
+    });
+    connect(proxy_, &PairFilterProxy::filterApplied, this, [this] {
+        scheduleCorrelations();
+        emit filteredPairsChanged();
+    });
+    connect(proxy_, &QAbstractItemModel::layoutChanged, this, [this] { emit filteredPairsChanged(); });
+    connect(view_->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            [this] { emit pairSelectionChanged(selectedPairs()); });
+    refreshMethods();
+    recomputeCorrelationsNow();
+}
+
+void PairExplorerPanel::refreshMethods() {
+    const QString current = method_->currentData().toString();
+    QSignalBlocker block(method_);
+    method_->clear();
+    method_->addItem("all sampling methods", QString());
+    for (const QString& m : model_->samplingMethods()) method_->addItem(m, m);
+    const int i = method_->findData(current);
+    method_->setCurrentIndex(i >= 0 ? i : 0);
+}
+
+PairFilterProxy::Filter PairExplorerPanel::currentFilter() const {
+    PairFilterProxy::Filter f;
+    f.text = search_->text();
+    f.method = method_->currentData().toString();
+    f.sts_l_min = sts_min_->value();
+    f.sts_l_max = sts_max_->value();
+    f.sts_v = sts_v_->currentData().toInt();
+    return f;
+}
+
+void PairExplorerPanel::setFilter(const PairFilterProxy::Filter& filter) {
+    {
+        const QSignalBlocker b1(search_), b2(method_), b3(sts_min_), b4(sts_max_), b5(sts_v_);
+        search_->setText(filter.text);
+        int i = method_->findData(filter.method);
+        if (i < 0 && !filter.method.isEmpty()) {  // data not loaded yet: keep the choice
+            method_->addItem(filter.method, filter.method);
+            i = method_->count() - 1;
+        }
+        method_->setCurrentIndex(std::max(0, i));
+        sts_min_->setValue(filter.sts_l_min);
+        sts_max_->setValue(filter.sts_l_max);
+        sts_v_->setCurrentIndex(std::max(0, sts_v_->findData(filter.sts_v)));
+    }
+    proxy_->setFilter(currentFilter());
+}
+
+void PairExplorerPanel::onFilterControlsChanged() { proxy_->setFilter(currentFilter()); }
+
+void PairExplorerPanel::scheduleCorrelations() {
+    // Small filters: at once (typing feels live). Big ones: after a pause, so typing does not queue
+    // one 44k-pair Spearman per keystroke.
+    if (proxy_->rowCount() > kDebounceAbove) debounce_->start();
+    else recomputeCorrelationsNow();
+}
+
+void PairExplorerPanel::recomputeCorrelationsNow() {
+    debounce_->stop();
+    const auto pairs = proxy_->filteredPairs();
+    live_ = filter_correlations(*model_, pairs);
+    live_n_ = pairs.size();
+    correlations_->setText(liveCorrelationText());
+    emit correlationsUpdated();
+}
+
+QString PairExplorerPanel::liveCorrelationText() const {
+    if (!model_->hasData()) return "No data loaded.";
+    if (live_.empty()) return QString("%1 pairs shown · run STS (F5) to add one score column per selected encoder")
+                                  .arg(live_n_);
+    return "Live correlations — " + describe_correlations(live_, live_n_);
+}
+
+bool PairExplorerPanel::orderByDisagreement() {
+    const int col = model_->disagreementColumn();
+    if (col < 0) return false;
+    view_->sortByColumn(col, Qt::DescendingOrder);
+    return true;
+}
+
+void PairExplorerPanel::selectPairs(const std::vector<int>& pairs) {
+    QItemSelection selection;
+    QModelIndex first;
+    for (int p : pairs) {
+        const QModelIndex src = model_->index(p, 0);
+        const QModelIndex idx = proxy_->mapFromSource(src);
+        if (!idx.isValid()) continue;
+        if (!first.isValid()) first = idx;
+        selection.select(idx, proxy_->index(idx.row(), proxy_->columnCount() - 1));
+    }
+    view_->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    if (first.isValid()) {
+        view_->selectionModel()->setCurrentIndex(first, QItemSelectionModel::NoUpdate);
+        view_->scrollTo(first, QAbstractItemView::PositionAtCenter);
+    }
+}
+
+std::vector<int> PairExplorerPanel::selectedPairs() const {
+    std::vector<int> out;
+    for (const QModelIndex& idx : view_->selectionModel()->selectedRows())
+        out.push_back(proxy_->mapToSource(idx).row());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace syn::ui

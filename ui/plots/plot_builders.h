@@ -1,0 +1,38 @@
+#pragma once
+// Fills a QCustomPlot with the workbench's two figures, shared by the panels, the exports and the
+// CLI's figure writer so that all three draw the same picture:
+// - the scatter of one encoder's score against STS-L, coloured by STS-V (same image / different);
+// - the Table 2 view: per encoder, bars of the four correlations (x100) with bootstrap-CI error bars.
+#include <QString>
+
+#include <vector>
+
+#include "core/run/sts_job.h"
+
+class QCustomPlot;
+
+namespace syn::ui {
+
+struct PlotStyle {
+    double font_scale = 1.0;  // presentation mode enlarges labels
+    bool dark = false;
+};
+
+// `rows` are pair indices into sts_l / sts_v / scores (the current filter; all pairs for figures).
+// The two graphs keep, per point, its pair index in the same order (see scatter_pair_at).
+void build_scatter(QCustomPlot* plot, const std::vector<double>& sts_l, const std::vector<double>& sts_v,
+                   const std::vector<double>& scores, const std::vector<int>& rows, const QString& encoder,
+                   const PlotStyle& style = {});
+
+struct CorrelationBarsInput {
+    QString label;
+    syn::run::StsCorrelations correlations;
+};
+void build_correlation_bars(QCustomPlot* plot, const std::vector<CorrelationBarsInput>& encoders,
+                            const PlotStyle& style = {});
+std::vector<CorrelationBarsInput> correlation_bars_input(const syn::run::StsResult& result);
+
+// Applies the palette's colours to axes, grid and legend.
+void apply_plot_style(QCustomPlot* plot, const PlotStyle& style);
+
+}  // namespace syn::ui
