@@ -179,7 +179,7 @@ void MainWindow::buildPanels() {
     auto* jobs_dock = dock("jobs", "Jobs", jobs_, Qt::BottomDockWidgetArea);
     splitDockWidget(scatter_dock, table2_dock, Qt::Vertical);
     splitDockWidget(prompt_dock, jobs_dock, Qt::Horizontal);
-    resizeDocks({docks_["models"]}, {420}, Qt::Horizontal);
+    resizeDocks({docks_["models"]}, {470}, Qt::Horizontal);
     resizeDocks({scatter_dock}, {460}, Qt::Horizontal);
     resizeDocks({prompt_dock}, {240}, Qt::Vertical);
     resizeDocks({prompt_dock, jobs_dock}, {800, 500}, Qt::Horizontal);

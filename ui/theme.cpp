@@ -1,6 +1,7 @@
 #include "ui/theme.h"
 
 #include <QApplication>
+#include <QStyle>
 #include <QStyleFactory>
 
 // Q_INIT_RESOURCE must be used outside any namespace.

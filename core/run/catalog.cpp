@@ -28,8 +28,8 @@ std::vector<CatalogEntry> load_catalog(const std::string& json_text) {
             e.family = m.at("family").get<std::string>();
             e.style = m.value("style", "other");
             e.params = m.value("params", 0LL);
-            for (const auto& [k, v] : m.value("pooling", nlohmann::json::object()).items())
-                e.pooling[k] = v.get<std::string>();
+            const nlohmann::json pooling = m.value("pooling", nlohmann::json::object());
+            for (const auto& [k, v] : pooling.items()) e.pooling[k] = v.get<std::string>();
             e.paper_label = m.value("paper_label", "");
             e.note = m.value("note", "");
             out.push_back(std::move(e));

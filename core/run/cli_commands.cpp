@@ -101,7 +101,7 @@ int cli_main(int argc, char** argv, const FigureWriter& figures) {
     sts->add_option("--dtype", so.dtype, "float32, bfloat16, float16 (CUDA)")->capture_default_str();
     sts->add_option("--bootstrap", so.bootstrap, "Bootstrap resamples")->capture_default_str();
     sts->add_option("--seed", so.seed, "Bootstrap seed")->capture_default_str();
-    sts->add_option("--max-pairs", so.max_pairs, "Use only the first N pairs (0 = all)")->capture_default_str();
+    sts->add_option("--max-pairs", so.max_pairs, "Use N evenly spaced pairs (0 = all)")->capture_default_str();
     sts->add_flag("!--no-cache", so.use_cache, "Do not read or write the embedding cache");
     sts->add_option("--out", sts_out, "Output folder")->required();
     sts->callback([&] {

@@ -42,6 +42,17 @@ std::string style_of_family(const std::string& family) {
     return "other";
 }
 
+// A model's name in tables: the folder name for local folders ("tiny-bert"), else the id.
+std::string display_name(const std::string& model) {
+    std::error_code ec;
+    if (fs::is_directory(model, ec)) {
+        fs::path p = fs::path(model).lexically_normal();
+        if (p.filename().empty()) p = p.parent_path();
+        return p.filename().string();
+    }
+    return model;
+}
+
 std::string file_hash_or_note(const std::string& path) {
     try {
         return sha256_file(path);
@@ -67,8 +78,15 @@ StsResult run_sts(const StsJobOptions& options, const ProgressSink& progress, co
     StsResult result;
     report("loading data", 0, 1);
     result.dataset = data::load_sts_dataset(options.cxc_csv, options.captions_json);
-    if (options.max_pairs && result.dataset.pairs.size() > options.max_pairs)
-        result.dataset.pairs.resize(options.max_pairs);
+    if (options.max_pairs && result.dataset.pairs.size() > options.max_pairs) {
+        // An evenly spaced subset: CxC files are grouped by sampling method, so the first N pairs
+        // would hold one method only (and STS-V would be constant).
+        std::vector<data::StsPair> subset;
+        subset.reserve(options.max_pairs);
+        const size_t n = result.dataset.pairs.size();
+        for (size_t i = 0; i < options.max_pairs; ++i) subset.push_back(result.dataset.pairs[i * n / options.max_pairs]);
+        result.dataset.pairs = std::move(subset);
+    }
     const auto& pairs = result.dataset.pairs;
     if (pairs.size() < 3) throw file_error(options.cxc_csv, "fewer than 3 usable pairs: no correlation can be computed");
     report("loading data", 1, 1);
@@ -86,7 +104,7 @@ StsResult run_sts(const StsJobOptions& options, const ProgressSink& progress, co
         EncoderRun run;
         run.model = model;
         const auto entry = find_catalog_entry(model);
-        run.label = entry && !entry->paper_label.empty() ? entry->paper_label : model;
+        run.label = entry && !entry->paper_label.empty() ? entry->paper_label : display_name(model);
         auto start = std::chrono::steady_clock::now();
         if (is_lexical_model(model)) {
             report("scoring " + model, 0, 1);

@@ -25,7 +25,7 @@ struct StsJobOptions {
     std::string dtype = "float32";
     std::size_t bootstrap = 1000;
     std::uint64_t seed = 20240229;
-    std::size_t max_pairs = 0;        // 0 = all; else the first N pairs (quick looks, tests)
+    std::size_t max_pairs = 0;        // 0 = all; else N evenly spaced pairs (quick looks, tests)
     bool use_cache = true;
     std::string cache_root;
 };

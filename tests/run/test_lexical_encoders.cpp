@@ -58,7 +58,7 @@ TEST(Lexical, TfidfMatchesAnIndependentComputation) {
     std::vector<std::string> docs = {"a man riding a horse", "a horse in a field", "two dogs play in the snow",
                                      "a man and a dog", "snow covered field"};
     TfidfModel model(docs);
-    EXPECT_EQ(model.vocabulary_size(), 15u);
+    EXPECT_EQ(model.vocabulary_size(), 14u);  // a man riding horse in field two dogs play the snow and dog covered
     for (const auto& a : docs)
         for (const auto& b : docs) EXPECT_NEAR(model.cosine(a, b), reference_tfidf_cosine(docs, a, b), 1e-12);
     EXPECT_NEAR(model.cosine(docs[0], docs[0]), 1.0, 1e-12);

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <numeric>
 
+#include "core/data/csv.h"
 #include "core/io/atomic_file.h"
 #include "core/io/errors.h"
 #include "core/run/lexical_encoders.h"
@@ -136,8 +137,16 @@ TEST(StsJob, WritesEveryOutputAtomically) {
         EXPECT_TRUE(fs::exists(out / f)) << f;
     std::string md = syn::read_file((out / "table.md").string());
     EXPECT_NE(md.find("| lexical/jaccard | none |"), std::string::npos) << md;
-    std::string csv = syn::read_file((out / "pairs.csv").string());
-    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 501) << "header + 500 rows";
+    // Read back with the project's RFC 4180 reader: captions with commas, quotes or line breaks
+    // must survive the round trip.
+    syn::data::CsvTable csv = syn::data::read_csv_file((out / "pairs.csv").string());
+    ASSERT_EQ(csv.rows.size(), 500u);
+    EXPECT_TRUE(csv.check_field_counts().empty());
+    const size_t c1 = csv.column("caption1"), jac = csv.column("lexical/jaccard");
+    for (size_t i = 0; i < csv.rows.size(); ++i) {
+        EXPECT_EQ(csv.rows[i].fields[c1], r.dataset.pairs[i].text1);
+        EXPECT_NEAR(std::stod(csv.rows[i].fields[jac]), r.encoders[0].scores[i], 1e-8);
+    }
     int temporaries = 0;
     for (auto& e : fs::directory_iterator(out)) temporaries += e.path().string().find(".tmp.") != std::string::npos;
     EXPECT_EQ(temporaries, 0);

@@ -345,7 +345,7 @@ QVariant ModelListModel::data(const QModelIndex& index, int role) const {
 
 QVariant ModelListModel::headerData(int section, Qt::Orientation orientation, int role) const {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
-    static const char* names[] = {"Model", "Family", "Params", "Pooling", "Dtype", "Device", "Status"};
+    static const char* names[] = {"Model", "Status", "Family", "Params", "Pooling", "Dtype", "Device"};
     return section >= 0 && section < kColumnCount ? QString(names[section]) : QVariant();
 }
 

@@ -48,7 +48,7 @@ QStringList pooling_options_for(const QString& family);
 class ModelListModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { kName = 0, kFamily, kParams, kPooling, kDtype, kDevice, kStatus, kColumnCount };
+    enum Column { kName = 0, kStatus, kFamily, kParams, kPooling, kDtype, kDevice, kColumnCount };
     enum Role { OptionsRole = Qt::UserRole + 1 };  // QStringList of choices for the editable columns
 
     explicit ModelListModel(QObject* parent = nullptr);

@@ -9,6 +9,7 @@
 
 #include "core/eval/correlation.h"
 #include "core/run/sts_job.h"
+#include "ui/plots/plot_builders.h"
 
 namespace syn::ui {
 
@@ -22,8 +23,7 @@ void PairTableModel::setResult(std::shared_ptr<const syn::run::StsResult> result
     std::vector<EncoderScores> encoders;
     if (result) {
         for (const auto& run : result->encoders)
-            encoders.push_back({QString::fromStdString(run.label.empty() ? run.model : run.label),
-                                QString::fromStdString(run.style), run.scores});
+            encoders.push_back({encoder_display_label(run), QString::fromStdString(run.style), run.scores});
     }
     // The dataset lives inside the result; share the result's lifetime (aliasing constructor).
     std::shared_ptr<const syn::data::StsDataset> dataset;

@@ -30,11 +30,11 @@ JobsPanel::JobsPanel(ComputeWorker* worker, QWidget* parent) : QWidget(parent), 
     tree_->setRootIsDecorated(false);
     tree_->setColumnCount(6);
     tree_->setHeaderLabels({"Job", "State", "Stage", "Progress", "ETA", ""});
-    tree_->setColumnWidth(kTitle, 200);
-    tree_->setColumnWidth(kState, 80);
-    tree_->setColumnWidth(kStage, 220);
-    tree_->setColumnWidth(kProgress, 160);
-    tree_->setColumnWidth(kEta, 80);
+    tree_->setColumnWidth(kTitle, 170);
+    tree_->setColumnWidth(kState, 70);
+    tree_->setColumnWidth(kStage, 150);
+    tree_->setColumnWidth(kProgress, 130);
+    tree_->setColumnWidth(kEta, 60);
     tree_->setToolTip("Jobs of the compute thread, in order; a job can be cancelled while queued or running");
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);

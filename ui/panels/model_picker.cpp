@@ -51,7 +51,11 @@ ModelPickerPanel::ModelPickerPanel(ModelListModel* model, QWidget* parent) : QWi
     view_->verticalHeader()->hide();
     view_->horizontalHeader()->setStretchLastSection(true);
     view_->horizontalHeader()->setSectionResizeMode(ModelListModel::kName, QHeaderView::Interactive);
-    view_->setColumnWidth(ModelListModel::kName, 210);
+    view_->setWordWrap(false);
+    view_->setTextElideMode(Qt::ElideMiddle);
+    view_->verticalHeader()->setDefaultSectionSize(22);
+    const int widths[] = {190, 105, 60, 60, 80, 75, 55};
+    for (int c = 0; c < ModelListModel::kColumnCount; ++c) view_->setColumnWidth(c, widths[c]);
     view_->setAlternatingRowColors(true);
     view_->setToolTip("Tick the encoders to compare. Double-click pooling, dtype or device to change them.\n"
                       "Drop a model folder here to add it.");

@@ -11,6 +11,8 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include <cmath>
+
 namespace syn::ui {
 
 PairExplorerPanel::PairExplorerPanel(QWidget* parent) : QWidget(parent) {
@@ -44,15 +46,16 @@ PairExplorerPanel::PairExplorerPanel(QWidget* parent) : QWidget(parent) {
     disagree->setToolTip("Order pairs by how much the CLIP-style and BERT-style encoders disagree (Ctrl+D)");
     connect(disagree, &QPushButton::clicked, this, [this] { orderByDisagreement(); });
 
+    auto* search_row = new QHBoxLayout;
+    search_row->addWidget(search_, 1);
+    search_row->addWidget(disagree);
     auto* filters = new QHBoxLayout;
-    filters->addWidget(search_, 3);
     filters->addWidget(method_, 1);
     filters->addWidget(new QLabel("STS-L", this));
     filters->addWidget(sts_min_);
     filters->addWidget(new QLabel("–", this));
     filters->addWidget(sts_max_);
     filters->addWidget(sts_v_, 1);
-    filters->addWidget(disagree);
 
     view_ = new QTableView(this);
     view_->setObjectName("pairTable");
@@ -68,8 +71,8 @@ PairExplorerPanel::PairExplorerPanel(QWidget* parent) : QWidget(parent) {
     view_->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     view_->horizontalHeader()->setStretchLastSection(false);
     view_->setColumnWidth(PairTableModel::kIndex, 56);
-    view_->setColumnWidth(PairTableModel::kText1, 300);
-    view_->setColumnWidth(PairTableModel::kText2, 300);
+    view_->setColumnWidth(PairTableModel::kText1, 260);
+    view_->setColumnWidth(PairTableModel::kText2, 260);
 
     correlations_ = new QLabel(this);
     correlations_->setObjectName("liveCorrelations");
@@ -80,6 +83,7 @@ PairExplorerPanel::PairExplorerPanel(QWidget* parent) : QWidget(parent) {
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
+    layout->addLayout(search_row);
     layout->addLayout(filters);
     layout->addWidget(view_, 1);
     layout->addWidget(correlations_);
@@ -96,8 +100,8 @@ PairExplorerPanel::PairExplorerPanel(QWidget* parent) : QWidget(parent) {
     connect(sts_max_, qOverload<double>(&QDoubleSpinBox::valueChanged), this, &PairExplorerPanel::onFilterControlsChanged);
     connect(model_, &QAbstractItemModel::modelReset, this, [this] {
         refreshMethods();
-        view_->setColumnWidth(PairTableModel::kText1, 300);
-        view_->setColumnWidth(PairTableModel::kText2, 300);
+        view_->setColumnWidth(PairTableModel::kText1, 260);
+        view_->setColumnWidth(PairTableModel::kText2, 260);
         scheduleCorrelations();
         emit filteredPairsChanged();
     });
@@ -163,7 +167,7 @@ void PairExplorerPanel::recomputeCorrelationsNow() {
     const auto pairs = proxy_->filteredPairs();
     live_ = filter_correlations(*model_, pairs);
     live_n_ = pairs.size();
-    correlations_->setText(liveCorrelationText());
+    correlations_->setText(liveCorrelationHtml());
     emit correlationsUpdated();
 }
 
@@ -172,6 +176,21 @@ QString PairExplorerPanel::liveCorrelationText() const {
     if (live_.empty()) return QString("%1 pairs shown · run STS (F5) to add one score column per selected encoder")
                                   .arg(live_n_);
     return "Live correlations — " + describe_correlations(live_, live_n_);
+}
+
+QString PairExplorerPanel::liveCorrelationHtml() const {
+    if (live_.empty()) return liveCorrelationText().toHtmlEscaped();
+    auto num = [](double v) { return std::isfinite(v) ? QString::number(v, 'f', 3) : QStringLiteral("n/a"); };
+    QString html = QString("<table cellspacing='0' cellpadding='1'><tr><td><b>Live, n = %1</b>&nbsp;&nbsp;</td>"
+                           "<td align='right'>STS-L ρ&nbsp;</td><td align='right'>STS-L r&nbsp;</td>"
+                           "<td align='right'>STS-V ρ&nbsp;</td><td align='right'>STS-V r</td></tr>").arg(live_n_);
+    for (const auto& c : live_) {
+        html += QString("<tr><td>%1</td><td align='right'>%2&nbsp;</td><td align='right'>%3&nbsp;</td>"
+                        "<td align='right'>%4&nbsp;</td><td align='right'>%5</td></tr>")
+                    .arg(c.encoder.toHtmlEscaped(), num(c.sts_l_spearman), num(c.sts_l_pearson), num(c.sts_v_spearman),
+                         num(c.sts_v_pearson));
+    }
+    return html + "</table>";
 }
 
 bool PairExplorerPanel::orderByDisagreement() {

@@ -37,6 +37,7 @@ public:
     // The last live correlations and the text shown for them.
     const std::vector<FilterCorrelation>& liveCorrelations() const { return live_; }
     QString liveCorrelationText() const;
+    QString liveCorrelationHtml() const;
     // Computes the live correlations now (tests; the GUI goes through the debounce).
     void recomputeCorrelationsNow();
     // Pairs above which recomputation is debounced.

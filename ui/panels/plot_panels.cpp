@@ -184,8 +184,21 @@ void Table2Panel::rebuild() {
     }
     build_correlation_bars(plot_, correlation_bars_input(*result_), style_);
     const auto& ci = result_->encoders.front().all.sts_l_spearman.ci;
-    note_->setText(QString("%1 pairs · %2 encoders · %3 bootstrap replicates").arg(result_->dataset.pairs.size())
-                       .arg(result_->encoders.size()).arg(ci.replicates));
+    QString note = QString("%1 pairs · %2 encoders · %3 bootstrap replicates").arg(result_->dataset.pairs.size())
+                       .arg(result_->encoders.size()).arg(ci.replicates);
+    // Undefined correlations get no bar; say why (e.g. every pair has STS-V 0 in a small subset).
+    QStringList undefined;
+    for (const auto& e : result_->encoders) {
+        const std::pair<const char*, const syn::eval::CorrelationEstimate*> all[] = {
+            {"STS-L", &e.all.sts_l_spearman}, {"STS-L", &e.all.sts_l_pearson},
+            {"STS-V", &e.all.sts_v_spearman}, {"STS-V", &e.all.sts_v_pearson}};
+        for (const auto& [name, est] : all)
+            if (!est->point.defined())
+                undefined << QString("%1 undefined (%2)").arg(name, QString::fromStdString(est->point.undefined_reason));
+    }
+    undefined.removeDuplicates();
+    if (!undefined.isEmpty()) note += " · no bar where " + undefined.join("; ");
+    note_->setText(note);
     plot_->replot();
 }
 

@@ -16,6 +16,31 @@ QFont scaled(QFont f, double scale, int base_pt) {
     f.setPointSizeF(base_pt * scale);
     return f;
 }
+
+// Back to one axis rect with the legend in its inset: removes the title row and a legend row left
+// by an earlier build (the legend object itself is kept; QCustomPlot owns it).
+void reset_layout(QCustomPlot* plot) {
+    QCPLayoutGrid* layout = plot->plotLayout();
+    for (int i = layout->elementCount() - 1; i >= 0; --i) {
+        QCPLayoutElement* e = layout->elementAt(i);
+        if (!e || e == plot->axisRect()) continue;
+        if (e == plot->legend) layout->take(plot->legend);
+        else layout->removeAt(i);
+    }
+    layout->simplify();
+    if (!plot->legend->layout()) {
+        plot->axisRect()->insetLayout()->addElement(plot->legend, Qt::AlignTop | Qt::AlignLeft);
+    }
+}
+
+void add_title(QCustomPlot* plot, const QString& text, const PlotStyle& style) {
+    QFont tf = scaled(QFont(plot->font()), style.font_scale, 11);
+    tf.setBold(true);
+    auto* title = new QCPTextElement(plot, text, tf);
+    title->setTextColor(style.dark ? QColor(0xdd, 0xdd, 0xdd) : QColor(0x20, 0x20, 0x20));
+    plot->plotLayout()->insertRow(0);
+    plot->plotLayout()->addElement(0, 0, title);
+}
 }  // namespace
 
 void apply_plot_style(QCustomPlot* plot, const PlotStyle& style) {
@@ -43,10 +68,7 @@ void build_scatter(QCustomPlot* plot, const std::vector<double>& sts_l, const st
                    const PlotStyle& style) {
     plot->clearPlottables();
     plot->clearItems();
-    if (plot->plotLayout()->rowCount() > 1) {
-        plot->plotLayout()->removeAt(0);
-        plot->plotLayout()->simplify();
-    }
+    reset_layout(plot);
     QVector<double> x1, y1, x0, y0;
     for (int r : rows) {
         const size_t i = static_cast<size_t>(r);
@@ -85,26 +107,33 @@ void build_scatter(QCustomPlot* plot, const std::vector<double>& sts_l, const st
         found = true;
     }
     if (found) {
+        // Head room above the points for the legend.
         const double pad = std::max(0.02, (yr.upper - yr.lower) * 0.05);
-        plot->yAxis->setRange(yr.lower - pad, yr.upper + pad);
+        plot->yAxis->setRange(yr.lower - pad, yr.upper + pad + 0.25 * (yr.upper - yr.lower));
     } else {
         plot->yAxis->setRange(0, 1);
     }
     plot->legend->setVisible(true);
-    plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
-    auto* title = new QCPTextElement(plot, QString("%1 vs STS-L").arg(encoder),
-                                     scaled(QFont(plot->font()), style.font_scale, 11));
-    title->setFont([&] { QFont f = scaled(QFont(plot->font()), style.font_scale, 11); f.setBold(true); return f; }());
-    plot->plotLayout()->insertRow(0);
-    plot->plotLayout()->addElement(0, 0, title);
+    plot->legend->setFillOrder(QCPLayoutGrid::foRowsFirst);
+    plot->legend->setWrap(0);
+    add_title(plot, QString("%1 vs STS-L").arg(encoder), style);
     apply_plot_style(plot, style);
-    title->setTextColor(style.dark ? QColor(0xdd, 0xdd, 0xdd) : QColor(0x20, 0x20, 0x20));
+}
+
+QString encoder_display_label(const syn::run::EncoderRun& run) {
+    QString label = QString::fromStdString(run.label.empty() ? run.model : run.label);
+    const bool path_like = label.startsWith('/') || label.startsWith("./") || label.startsWith("../") ||
+                           label.startsWith('~') || label.contains('\\');
+    if (path_like) {
+        while (label.endsWith('/')) label.chop(1);
+        label = label.section('/', -1);
+    }
+    return label;
 }
 
 std::vector<CorrelationBarsInput> correlation_bars_input(const syn::run::StsResult& result) {
     std::vector<CorrelationBarsInput> out;
-    for (const auto& e : result.encoders)
-        out.push_back({QString::fromStdString(e.label.empty() ? e.model : e.label), e.all});
+    for (const auto& e : result.encoders) out.push_back({encoder_display_label(e), e.all});
     return out;
 }
 
@@ -112,10 +141,7 @@ void build_correlation_bars(QCustomPlot* plot, const std::vector<CorrelationBars
                             const PlotStyle& style) {
     plot->clearPlottables();
     plot->clearItems();
-    if (plot->plotLayout()->rowCount() > 1) {
-        plot->plotLayout()->removeAt(0);
-        plot->plotLayout()->simplify();
-    }
+    reset_layout(plot);
     const char* names[4] = {"STS-L Spearman", "STS-L Pearson", "STS-V Spearman", "STS-V Pearson"};
     auto* group = new QCPBarsGroup(plot);
     group->setSpacingType(QCPBarsGroup::stAbsolute);
@@ -140,7 +166,8 @@ void build_correlation_bars(QCustomPlot* plot, const std::vector<CorrelationBars
             const syn::eval::CorrelationEstimate* est[4] = {&c.sts_l_spearman, &c.sts_l_pearson, &c.sts_v_spearman,
                                                             &c.sts_v_pearson};
             const auto& e = *est[m];
-            const double v = std::isfinite(e.point.value) ? 100.0 * e.point.value : 0.0;
+            if (!std::isfinite(e.point.value)) continue;  // undefined: no bar (the note says why), never a 0
+            const double v = 100.0 * e.point.value;
             keys << static_cast<double>(i + 1);
             values << v;
             const bool ci = std::isfinite(e.ci.lower) && std::isfinite(e.ci.upper) && std::isfinite(e.point.value);
@@ -153,22 +180,26 @@ void build_correlation_bars(QCustomPlot* plot, const std::vector<CorrelationBars
         errors->setData(minus, plus);
     }
     plot->xAxis->setTicker(ticker);
-    plot->xAxis->setTickLabelRotation(encoders.size() > 4 ? 30 : 0);
+    plot->xAxis->setTickLabelRotation(encoders.size() > 2 ? 25 : 0);
     plot->xAxis->setSubTicks(false);
     plot->xAxis->setTickLength(0, 4);
     plot->xAxis->setRange(0.4, static_cast<double>(encoders.size()) + 0.6);
     plot->xAxis->setLabel("");
-    plot->yAxis->setLabel("correlation × 100 (95% bootstrap CI)");
-    plot->yAxis->setRange(std::min(0.0, lo - 5), std::max(10.0, hi + 8));
+    plot->yAxis->setLabel("r × 100 (95% CI)");
+    plot->yAxis->setRange(std::min(0.0, lo - 5), std::max(10.0, hi + 5));
+    // The legend in its own row under the title, one line of four entries, never over the bars.
     plot->legend->setVisible(true);
-    plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
-    QFont tf = scaled(QFont(plot->font()), style.font_scale, 11);
-    tf.setBold(true);
-    auto* title = new QCPTextElement(plot, "Table 2: correlation with STS-L and STS-V", tf);
+    plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    plot->legend->setWrap(4);
+    plot->axisRect()->insetLayout()->take(plot->legend);
+    plot->axisRect()->insetLayout()->simplify();
     plot->plotLayout()->insertRow(0);
-    plot->plotLayout()->addElement(0, 0, title);
+    plot->plotLayout()->addElement(0, 0, plot->legend);
+    plot->plotLayout()->setRowStretchFactor(0, 0.001);
+    plot->legend->setMargins(QMargins(4, 2, 4, 2));
+    add_title(plot, "Table 2: correlation with STS-L and STS-V", style);
     apply_plot_style(plot, style);
-    title->setTextColor(style.dark ? QColor(0xdd, 0xdd, 0xdd) : QColor(0x20, 0x20, 0x20));
+    plot->legend->setBorderPen(Qt::NoPen);
 }
 
 }  // namespace syn::ui

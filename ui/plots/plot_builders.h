@@ -28,6 +28,10 @@ struct CorrelationBarsInput {
     QString label;
     syn::run::StsCorrelations correlations;
 };
+// The label shown for an encoder: its paper label / id, or for a folder given by path, the folder's
+// name (full paths make unreadable axis labels and column headers).
+QString encoder_display_label(const syn::run::EncoderRun& run);
+
 void build_correlation_bars(QCustomPlot* plot, const std::vector<CorrelationBarsInput>& encoders,
                             const PlotStyle& style = {});
 std::vector<CorrelationBarsInput> correlation_bars_input(const syn::run::StsResult& result);

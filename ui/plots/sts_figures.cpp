@@ -52,7 +52,7 @@ std::vector<std::string> write_sts_figures(const syn::run::StsResult& result, co
                              std::to_string(sts_l.size()) + " pairs");
         QCustomPlot plot;
         plot.resize(800, 550);
-        const std::string label = e.label.empty() ? e.model : e.label;
+        const std::string label = encoder_display_label(e).toStdString();
         build_scatter(&plot, sts_l, sts_v, e.scores, rows, QString::fromStdString(label));
         std::string stem = "scatter_" + figure_slug(label);
         while (!used.insert(stem).second) stem += "_2";
