@@ -607,6 +607,8 @@ int MainWindow::runSts() {
 void MainWindow::showStsResult(std::shared_ptr<const syn::run::StsResult> result) {
     result_ = std::move(result);
     if (!result_) return;
+    // From now on the pairs are the ones the scores belong to (prompt search, presentation).
+    dataset_ = std::shared_ptr<const syn::data::StsDataset>(result_, &result_->dataset);
     explorer_->model()->setResult(result_);
     table2_->setResult(result_);
     central_->setCurrentIndex(1);

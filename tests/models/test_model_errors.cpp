@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -230,6 +231,36 @@ TEST(Registry, FamiliesFromModelTypeAndArchitectures) {
     auto bert = build_text_encoder(syn::HfConfig(json{{"model_type", "bert"}, {"num_hidden_layers", 1}}, "c.json"));
     EXPECT_EQ(bert->hidden_size(), 768);
     EXPECT_FALSE(bert->has_trained_pooler());
+}
+
+// The fixtures hold no SigLIP weights (see the parity suite), so at least the module tree must
+// carry SigLIP's checkpoint names, and pooling must read the last position through the head.
+TEST(Registry, SiglipTextModuleNamesAndLastTokenHead) {
+    using nlohmann::json;
+    auto siglip = build_text_encoder(syn::HfConfig(
+        json{{"model_type", "siglip"},
+             {"text_config", {{"vocab_size", 50}, {"hidden_size", 16}, {"intermediate_size", 20}, {"num_hidden_layers", 1},
+                              {"num_attention_heads", 2}, {"max_position_embeddings", 8}, {"projection_size", 12}}}},
+        "siglip/config.json"));
+    std::vector<std::string> names;
+    for (const auto& p : siglip->module().named_parameters()) names.push_back(p.key());
+    for (const char* expected :
+         {"text_model.embeddings.token_embedding.weight", "text_model.embeddings.position_embedding.weight",
+          "text_model.encoder.layers.0.layer_norm1.weight", "text_model.encoder.layers.0.self_attn.q_proj.weight",
+          "text_model.encoder.layers.0.self_attn.out_proj.bias", "text_model.encoder.layers.0.mlp.fc2.weight",
+          "text_model.final_layer_norm.bias", "text_model.head.weight", "text_model.head.bias"})
+        EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
+    EXPECT_EQ(siglip->required_length(), 8);
+    auto ids = torch::randint(0, 50, {2, 8}, torch::kLong);
+    const auto out = siglip->forward(ids, torch::ones_like(ids));
+    EXPECT_EQ(out.pooler_output.sizes(), (std::vector<int64_t>{2, 12}));
+    // Changing only the first token changes the last position's state (no causal mask).
+    auto ids2 = ids.clone();
+    ids2.index_put_({torch::indexing::Slice(), 0}, (ids.select(1, 0) + 1) % 50);
+    const auto out2 = siglip->forward(ids2, torch::ones_like(ids2));
+    EXPECT_GT((out.pooler_output - out2.pooler_output).abs().max().item<double>(), 0.0);
+    auto short_ids = torch::zeros({1, 5}, torch::kLong);
+    expect_error([&] { siglip->forward(short_ids, torch::ones_like(short_ids)); }, {"padded to exactly 8"});
 }
 
 }  // namespace

@@ -17,7 +17,14 @@ std::shared_ptr<syn::data::StsDataset> load_data_job(const std::string& cxc_csv,
     if (progress) progress("loading captions and pairs", 0, 1);
     auto dataset = std::make_shared<syn::data::StsDataset>(syn::data::load_sts_dataset(cxc_csv, captions_json));
     syn::run::throw_if_cancelled(cancel, "load data");
-    if (max_pairs > 0 && dataset->pairs.size() > max_pairs) dataset->pairs.resize(max_pairs);
+    if (max_pairs > 0 && dataset->pairs.size() > max_pairs) {
+        // The same N evenly spaced pairs run_sts takes for StsJobOptions::max_pairs.
+        std::vector<syn::data::StsPair> subset;
+        subset.reserve(max_pairs);
+        const std::size_t n = dataset->pairs.size();
+        for (std::size_t i = 0; i < max_pairs; ++i) subset.push_back(dataset->pairs[i * n / max_pairs]);
+        dataset->pairs = std::move(subset);
+    }
     if (dataset->pairs.empty())
         throw syn::file_error(cxc_csv, "no caption pairs left after joining with " + captions_json);
     if (progress) progress("loading captions and pairs", 1, 1);

@@ -15,7 +15,7 @@
 
 namespace syn::ui {
 
-// Loads the pairs (first `max_pairs` when > 0).
+// Loads the pairs (when max_pairs > 0, the same N evenly spaced pairs the STS job takes).
 std::shared_ptr<syn::data::StsDataset> load_data_job(const std::string& cxc_csv, const std::string& captions_json,
                                                      std::size_t max_pairs, const syn::run::ProgressSink& progress,
                                                      const syn::run::CancelToken* cancel);

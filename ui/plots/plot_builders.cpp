@@ -190,7 +190,7 @@ void build_correlation_bars(QCustomPlot* plot, const std::vector<CorrelationBars
     // The legend in its own row under the title, one line of four entries, never over the bars.
     plot->legend->setVisible(true);
     plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
-    plot->legend->setWrap(4);
+    plot->legend->setWrap(2);
     plot->axisRect()->insetLayout()->take(plot->legend);
     plot->axisRect()->insetLayout()->simplify();
     plot->plotLayout()->insertRow(0);
