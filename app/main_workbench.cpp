@@ -14,6 +14,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QFileInfo>
 #include <QTimer>
 
 #include <cstdio>
@@ -141,6 +142,7 @@ int main(int argc, char** argv) {
     if (parser.isSet(screenshot)) {
         const QString path = parser.value(screenshot);
         QTimer::singleShot(1500, &window, [&window, path] {
+            QDir().mkpath(QFileInfo(path).absolutePath());
             const bool ok = window.grab().save(path);
             std::fprintf(ok ? stdout : stderr, "%s %s\n", ok ? "saved" : "could not save", qPrintable(path));
             QApplication::exit(ok ? 0 : 1);

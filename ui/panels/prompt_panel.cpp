@@ -33,7 +33,8 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
     results_ = new QTreeWidget(this);
     results_->setObjectName("promptResults");
     results_->setColumnCount(3);
-    results_->setHeaderLabels({"Encoder / rank", "Cosine", "Caption"});
+    results_->setHeaderLabels({"Encoder / rank", "Score", "Caption"});
+    results_->headerItem()->setToolTip(1, "Cosine of the embeddings (lexical encoders: Jaccard / TF-IDF cosine)");
     results_->header()->setStretchLastSection(true);
     results_->setColumnWidth(0, 170);
     results_->setColumnWidth(1, 70);

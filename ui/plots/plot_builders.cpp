@@ -95,7 +95,7 @@ void build_scatter(QCustomPlot* plot, const std::vector<double>& sts_l, const st
     add(x0, y0, kDifferentImages, "different images (STS-V 0)");
     add(x1, y1, kSameImage, "same image (STS-V 1)");
     plot->xAxis->setLabel("STS-L (human rating, 0–5)");
-    plot->yAxis->setLabel(QString("%1 cosine").arg(encoder));
+    plot->yAxis->setLabel(QString("%1 similarity").arg(encoder));
     plot->xAxis->setRange(-0.1, 5.1);
     bool found = false;
     QCPRange yr;
@@ -114,8 +114,8 @@ void build_scatter(QCustomPlot* plot, const std::vector<double>& sts_l, const st
         plot->yAxis->setRange(0, 1);
     }
     plot->legend->setVisible(true);
-    plot->legend->setFillOrder(QCPLayoutGrid::foRowsFirst);
     plot->legend->setWrap(0);
+    plot->legend->setFillOrder(QCPLayoutGrid::foRowsFirst, true);
     add_title(plot, QString("%1 vs STS-L").arg(encoder), style);
     apply_plot_style(plot, style);
 }
@@ -189,8 +189,8 @@ void build_correlation_bars(QCustomPlot* plot, const std::vector<CorrelationBars
     plot->yAxis->setRange(std::min(0.0, lo - 5), std::max(10.0, hi + 5));
     // The legend in its own row under the title, one line of four entries, never over the bars.
     plot->legend->setVisible(true);
-    plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
     plot->legend->setWrap(2);
+    plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);  // 2 x 2, rearranging existing items
     plot->axisRect()->insetLayout()->take(plot->legend);
     plot->axisRect()->insetLayout()->simplify();
     plot->plotLayout()->insertRow(0);
