@@ -30,6 +30,7 @@ struct Script {
     QString screenshot_dir;
     bool run_sts = false;
     QString prompt;
+    bool prompt_submitted = false;  // a presentation may search too; only our own search ends the run
     bool failed = false;
 };
 
@@ -107,10 +108,14 @@ int main(int argc, char** argv) {
         });
         QObject::connect(&window, &syn::ui::MainWindow::stsFinished, &window, [&window, script](bool ok) {
             if (!ok) script->failed = true;
-            if (ok && !script->prompt.isEmpty() && window.searchPrompt(script->prompt, 5)) return;
+            if (ok && !script->prompt.isEmpty() && window.searchPrompt(script->prompt, 5)) {
+                script->prompt_submitted = true;
+                return;
+            }
             finish(window, *script);
         });
         QObject::connect(&window, &syn::ui::MainWindow::promptFinished, &window, [&window, script](bool ok) {
+            if (!script->prompt_submitted) return;
             if (!ok) script->failed = true;
             finish(window, *script);
         });

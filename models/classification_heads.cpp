@@ -54,7 +54,7 @@ at::Tensor attention_with_dropout(const at::Tensor& q, const at::Tensor& k, cons
     return at::matmul(probs, v);
 }
 
-at::Tensor dropout(const at::Tensor& x, double p, bool training) { return torch::dropout(x, p, training && p > 0); }
+at::Tensor maybe_dropout(const at::Tensor& x, double p, bool training) { return torch::dropout(x, p, training && p > 0); }
 
 struct BertLayerRefs {
     std::shared_ptr<torch::nn::LinearImpl> query, key, value, attention_dense, intermediate, output_dense;
@@ -162,14 +162,14 @@ struct SequenceClassifier::Impl {
         }
         auto x = word->forward(ids) + token_type->forward(types);
         x = embeddings_norm->forward(x + position->forward(positions));
-        x = dropout(x, hidden_p, training);
+        x = maybe_dropout(x, hidden_p, training);
         const auto bias = padding_bias(mask, x.scalar_type());
         for (const auto& l : bert_layers) {
             auto context = attention_with_dropout(split_heads(l.query->forward(x), heads), split_heads(l.key->forward(x), heads),
                                                   split_heads(l.value->forward(x), heads), bias, scale, attention_p, training);
-            auto a = l.attention_norm->forward(dropout(l.attention_dense->forward(merge_heads(context)), hidden_p, training) + x);
+            auto a = l.attention_norm->forward(maybe_dropout(l.attention_dense->forward(merge_heads(context)), hidden_p, training) + x);
             auto i = apply_activation(act, l.intermediate->forward(a));
-            x = l.output_norm->forward(dropout(l.output_dense->forward(i), hidden_p, training) + a);
+            x = l.output_norm->forward(maybe_dropout(l.output_dense->forward(i), hidden_p, training) + a);
         }
         return x;
     }
@@ -248,13 +248,13 @@ SequenceClassifier::SequenceClassifier(std::unique_ptr<TextEncoder> encoder, con
     const int64_t out = options_.num_outputs;
     if (kind_ == HeadKind::roberta) {
         m.head = m.root->register_module("classifier", std::make_shared<torch::nn::Module>("RobertaClassificationHead"));
-        m.dense = m.head->register_module("dense", torch::nn::Linear(hidden, hidden)).ptr();
-        m.out_proj = m.head->register_module("out_proj", torch::nn::Linear(hidden, out)).ptr();
+        m.dense = m.head->register_module("dense", torch::nn::Linear(hidden, hidden));
+        m.out_proj = m.head->register_module("out_proj", torch::nn::Linear(hidden, out));
         init_like_transformers(*m.dense, init_std);
         init_like_transformers(*m.out_proj, init_std);
     } else {
         const int64_t in = kind_ == HeadKind::clip ? encoder_->projection_size() : hidden;
-        m.classifier = m.root->register_module("classifier", torch::nn::Linear(in, out)).ptr();
+        m.classifier = m.root->register_module("classifier", torch::nn::Linear(in, out));
         m.head = m.classifier;
         if (init_std > 0) init_like_transformers(*m.classifier, init_std);
     }
@@ -312,11 +312,11 @@ at::Tensor SequenceClassifier::forward(const at::Tensor& input_ids, const at::Te
         }
     }
     if (kind_ == HeadKind::roberta) {
-        auto x = dropout(features, m.head_p, training_);
+        auto x = maybe_dropout(features, m.head_p, training_);
         x = at::tanh(m.dense->forward(x));
-        return m.out_proj->forward(dropout(x, m.head_p, training_));
+        return m.out_proj->forward(maybe_dropout(x, m.head_p, training_));
     }
-    return m.classifier->forward(dropout(features, m.head_p, training_));
+    return m.classifier->forward(maybe_dropout(features, m.head_p, training_));
 }
 
 at::Tensor SequenceClassifier::loss(const at::Tensor& logits, const at::Tensor& targets) const {

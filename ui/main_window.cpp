@@ -227,7 +227,10 @@ void MainWindow::buildStatusBar() {
     connect(worker_, &ComputeWorker::jobProgress, this,
             [this](int id, const QString& stage, qint64 done, qint64 total, double eta) {
                 if (id != running_job_) return;
-                job_label_->setText(QString("%1 · ETA %2").arg(stage, JobsPanel::formatEta(eta)));
+                // Short: the status bar's temporary messages share the line.
+                const QString short_stage = stage.size() > 48 ? stage.left(22) + "…" + stage.right(25) : stage;
+                job_label_->setText(QString("%1 · ETA %2").arg(short_stage, JobsPanel::formatEta(eta)));
+                job_label_->setToolTip(stage);
                 if (total > 0) {
                     job_progress_->setRange(0, 1000);
                     job_progress_->setValue(static_cast<int>(1000.0 * double(done) / double(total)));
@@ -516,6 +519,7 @@ void MainWindow::onDataLoaded(std::shared_ptr<const syn::data::StsDataset> datas
         msg += QString(" (%1 rows dropped: caption id not found; %2 warnings)")
                    .arg(dataset_->dropped_unresolved).arg(dataset_->csv_warnings.size());
     showInfo(msg);
+    if (presenting_) showPresentationItem();  // the list was started before the data arrived
     emit dataLoaded();
 }
 
@@ -918,7 +922,7 @@ void MainWindow::setDark(bool dark) {
 void MainWindow::setPlotStyle() {
     PlotStyle style;
     style.dark = dark_;
-    style.font_scale = presenting_ ? 1.8 : 1.0;
+    style.font_scale = presenting_ ? 1.5 : 1.0;
     scatter_->setStyle(style);
     table2_->setStyle(style);
 }
@@ -933,22 +937,36 @@ void MainWindow::startPresentation(std::vector<PresentationItem> items) {
         QFont big = normal_font_;
         big.setPointSizeF(std::max(14.0, normal_font_.pointSizeF() * 1.6));
         setFont(big);
+        // The banner sits in its own tool bar row (status bar messages would hide it).
         if (!present_banner_) {
             present_banner_ = new QLabel(this);
             present_banner_->setObjectName("presentationBanner");
             present_banner_->setWordWrap(true);
             present_banner_->setStyleSheet("QLabel { background: #2f6fb5; color: white; padding: 10px; }");
+            present_banner_->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Maximum);
+            present_bar_ = new QToolBar("Presentation", this);
+            present_bar_->setObjectName("presentationBar");
+            present_bar_->setMovable(false);
+            present_bar_->addWidget(present_banner_);
+            addToolBarBreak(Qt::TopToolBarArea);
+            addToolBar(Qt::TopToolBarArea, present_bar_);
         }
         QFont bf = big;
         bf.setPointSizeF(big.pointSizeF() * 1.2);
         bf.setBold(true);
         present_banner_->setFont(bf);
-        menuBar()->setCornerWidget(nullptr);
-        statusBar()->insertWidget(0, present_banner_, 1);
-        present_banner_->show();
+        present_banner_->setMaximumHeight(QFontMetrics(bf).lineSpacing() * 2 + 24);  // two lines at most
+        // Room for the table, the plots and the prompt: the models and jobs docks step aside.
+        state_before_presenting_ = saveState();
+        for (const char* name : {"models", "jobs"}) docks_[name]->hide();
+        // The two plots as tabs of one wide dock: large labels need the room.
+        tabifyDockWidget(docks_["scatter"], docks_["table2"]);
+        docks_["scatter"]->raise();
+        present_bar_->show();
         for (QAction* a : presentation_actions_) a->setEnabled(true);
         explorer_->view()->setFocus();
         showFullScreen();
+        resizeDocks({docks_["scatter"]}, {width() * 45 / 100}, Qt::Horizontal);
         setPlotStyle();
     }
     showPresentationItem();
@@ -959,10 +977,8 @@ void MainWindow::stopPresentation() {
     presenting_ = false;
     for (QAction* a : presentation_actions_) a->setEnabled(false);
     setFont(normal_font_);
-    if (present_banner_) {
-        statusBar()->removeWidget(present_banner_);
-        present_banner_->hide();
-    }
+    if (present_bar_) present_bar_->hide();
+    if (!state_before_presenting_.isEmpty()) restoreState(state_before_presenting_);
     if (was_maximized_) showMaximized();
     else showNormal();
     setPlotStyle();

@@ -25,6 +25,7 @@ class QDockWidget;
 class QMenu;
 class QAction;
 class QCustomPlot;
+class QToolBar;
 
 namespace syn::data {
 struct StsDataset;
@@ -156,6 +157,8 @@ private:
     QAction* light_action_ = nullptr;
     QList<QAction*> presentation_actions_;
     QLabel* present_banner_ = nullptr;
+    QToolBar* present_bar_ = nullptr;
+    QByteArray state_before_presenting_;
 
     std::map<int, std::pair<ResultHandler, FailureHandler>> handlers_;
     int running_job_ = 0;

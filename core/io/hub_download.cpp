@@ -84,7 +84,7 @@ std::string resolve_url(const HubOptions& o, const std::string& repo, const std:
 }
 
 // The message for an error status, in the hub's terms.
-Error status_error(long status, const std::string& error_code, const std::string& url, const HubOptions& o,
+net::HttpStatusError status_error(long status, const std::string& error_code, const std::string& url, const HubOptions& o,
                    const std::string& repo, const std::string& revision, const std::string& filename) {
     std::string where = repo + (filename.empty() ? "" : "/" + filename) + " (revision " + revision + ")";
     if (status == 401 || status == 403) {
