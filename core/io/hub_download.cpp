@@ -374,7 +374,7 @@ std::string missing_model_help(const std::string& repo, const std::string& revis
          "  the weights: model.safetensors (or model.safetensors.index.json and every shard it lists),\n"
          "  or pytorch_model.bin when the repo has no safetensors.\n";
     s += "They are listed at " + repo_url(o, repo) + "/tree/" + revision + " and each one downloads from\n  " +
-         resolve_url(o, repo, revision, "<file>") + "\n";
+         repo_url(o, repo) + "/resolve/" + net::url_quote(revision, "") + "/<file>\n";
     s += "To provide them by hand, either\n";
     s += "  - run `synesthesia fetch " + repo + "` (or `huggingface-cli download " + repo +
          "`) on a machine with internet\n    and copy its " + hf_cache_repo_folder_name(repo) +

@@ -13,6 +13,7 @@
 #include "core/io/torch/torch_runtime.h"
 #include "core/run/catalog.h"
 #include "core/run/embed_job.h"
+#include "core/run/glue_command.h"
 #include "core/run/fetch_command.h"
 #include "core/run/progress.h"
 
@@ -59,6 +60,7 @@ int cli_main(int argc, char** argv, const FigureWriter& figures) {
 
     auto* models = app.add_subcommand("models", "List the model catalog and what is available locally");
     models->callback(print_models);
+    add_glue_command(app);
     add_fetch_command(app);
 
     // embed

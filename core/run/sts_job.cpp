@@ -15,6 +15,7 @@
 #include "core/run/catalog.h"
 #include "core/run/embed_job.h"
 #include "core/run/lexical_encoders.h"
+#include "core/run/text_formats.h"
 #include "core/run/versions.h"
 
 namespace fs = std::filesystem;
@@ -233,39 +234,6 @@ std::string cell(const eval::CorrelationEstimate& e, bool latex) {
     return s;
 }
 
-std::string latex_escape(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&': case '%': case '$': case '#': case '_': case '{': case '}': out += '\\'; out += c; break;
-            case '~': out += "\\textasciitilde{}"; break;
-            case '^': out += "\\textasciicircum{}"; break;
-            case '\\': out += "\\textbackslash{}"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
-
-std::string md_escape(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        if (c == '|') out += "\\|";
-        else out += c;
-    }
-    return out;
-}
-
-std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    return out + "\"";
-}
-
 nlohmann::json estimate_json(const eval::CorrelationEstimate& e) {
     auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
     nlohmann::json j = {{"value", num(e.point.value)},
@@ -299,7 +267,7 @@ std::string sts_table_markdown(const StsResult& r) {
     ss << "| Model | Pooling | STS-L Spearman | STS-L Pearson | STS-V Spearman | STS-V Pearson |\n";
     ss << "|---|---|---|---|---|---|\n";
     for (const auto& e : r.encoders) {
-        ss << "| " << md_escape(e.label) << " | " << md_escape(e.pooling);
+        ss << "| " << markdown_cell(e.label) << " | " << markdown_cell(e.pooling);
         for (int m = 0; m < 4; ++m) ss << " | " << cell(metric_of(e.all, m), false);
         ss << " |\n";
     }
@@ -309,7 +277,7 @@ std::string sts_table_markdown(const StsResult& r) {
         ss << "| A | B | Metric | r_A - r_B | 95% CI | bootstrap p | Steiger Z | Steiger p |\n";
         ss << "|---|---|---|---|---|---|---|---|\n";
         for (const auto& c : r.comparisons) {
-            ss << "| " << md_escape(c.a) << " | " << md_escape(c.b) << " | " << c.metric << " | "
+            ss << "| " << markdown_cell(c.a) << " | " << markdown_cell(c.b) << " | " << c.metric << " | "
                << fmt(100 * (c.r_a - c.r_b)) << " | [" << fmt(100 * c.difference.lower) << ", "
                << fmt(100 * c.difference.upper) << "] | " << fmt(c.bootstrap_p, 4) << " | " << fmt(c.steiger_z, 2)
                << " | " << (std::isfinite(c.steiger_p) ? (c.steiger_p < 1e-4 ? "<1e-4" : fmt(c.steiger_p, 4)) : "n/a")

@@ -8,6 +8,7 @@
 
 #include "core/io/errors.h"
 #include "core/io/safetensors.h"
+#include "core/run/glue_command.h"
 #include "core/run/glue_job.h"
 #include "tests/data/temp_dir.h"
 #include "tests/support/shared_paths.h"
@@ -148,4 +149,30 @@ TEST(GlueJob, UnlabeledOrMissingFilesAreRefused) {
     o.task = GlueTask::sst2;
     msg = syn::test::error_message([&] { run_glue_task(o); });
     EXPECT_NE(msg.find("dev.tsv: is an unlabeled GLUE SST-2 test split"), std::string::npos) << msg;
+}
+
+TEST(GlueJob, TableHasTheStudysLayoutWithThePapersRow) {
+    GlueModelResults m;
+    m.model = "bert-base-cased";
+    GlueTaskResult rte;
+    rte.task = GlueTask::rte;
+    rte.primary_metric = "accuracy";
+    rte.mean["accuracy"] = 0.6534;
+    rte.sd["accuracy"] = 0.01;
+    rte.runs.resize(2);
+    rte.encoder_parameters = 108310272;
+    m.tasks.push_back(rte);
+    const std::string md = glue_table_markdown({m});
+    EXPECT_NE(md.find("| Model | Params | CoLA | SST-2 | MRPC | STS-B | QQP | MNLI | QNLI | RTE | Avg |"), std::string::npos)
+        << md;
+    EXPECT_NE(md.find("| bert-base-cased (ours) | 108M | – | – | – | – | – | – | – | 65.34 ± 1.00 | – |"), std::string::npos)
+        << md;
+    EXPECT_NE(md.find("| BERT-base (paper) | 110M | 57.78 | 92.20 | 88.50 | 88.79 | 87.62 | 84.13 | 90.50 | 65.34 | 81.86 |"),
+              std::string::npos)
+        << md;
+    const std::string tex = glue_table_latex({m});
+    EXPECT_NE(tex.find("65.34 $\\pm$ 1.00"), std::string::npos) << tex;
+    EXPECT_TRUE(paper_glue_row("/home/x/models/openai/clip-vit-large-patch14-336").size() == 9);
+    EXPECT_EQ(paper_glue_row("/home/x/models/openai/clip-vit-large-patch14-336")[8], 73.62);
+    EXPECT_TRUE(paper_glue_row("tiny-bert").empty());
 }

@@ -6,6 +6,7 @@
 #include <QStringList>
 
 #include "core/io/errors.h"
+#include "core/run/text_formats.h"
 
 namespace syn::ui {
 
@@ -18,34 +19,10 @@ TableFormat table_format_for(const QString& path) {
 }
 
 namespace {
-QString csv_field(const QString& v) {
-    if (v.contains(',') || v.contains('"') || v.contains('\n') || v.contains('\r')) {
-        QString q = v;
-        q.replace('"', "\"\"");
-        return '"' + q + '"';
-    }
-    return v;
-}
-QString markdown_field(QString v) {
-    v.replace('\\', "\\\\");
-    v.replace('|', "\\|");
-    v.replace('\n', ' ');
-    return v;
-}
-QString latex_field(const QString& v) {
-    QString out;
-    for (QChar c : v) {
-        switch (c.unicode()) {
-        case '\\': out += "\\textbackslash{}"; break;
-        case '&': case '%': case '$': case '#': case '_': case '{': case '}': out += '\\'; out += c; break;
-        case '~': out += "\\textasciitilde{}"; break;
-        case '^': out += "\\textasciicircum{}"; break;
-        case '\n': out += ' '; break;
-        default: out += c;
-        }
-    }
-    return out;
-}
+// The core's escaping (core/run/text_formats.h), on QStrings.
+QString csv_field(const QString& v) { return QString::fromStdString(syn::run::csv_field(v.toStdString())); }
+QString markdown_field(const QString& v) { return QString::fromStdString(syn::run::markdown_cell(v.toStdString())); }
+QString latex_field(const QString& v) { return QString::fromStdString(syn::run::latex_escape(v.toStdString())); }
 }  // namespace
 
 QString table_to_text(const QAbstractItemModel& model, TableFormat format) {
