@@ -256,6 +256,7 @@ void add_glue_command(CLI::App& app) {
     glue->add_option("--max-train", st->options.max_train_examples, "Use the first N training examples (0 = all)");
     glue->add_option("--max-eval", st->options.max_eval_examples, "Use the first N dev examples (0 = all)");
     glue->callback([st] {
+        st->options.glue_dir = st->data;
         std::vector<GlueTask> tasks;
         for (const auto& t : st->tasks) {
             if (t == "all") tasks.insert(tasks.end(), table_tasks().begin(), table_tasks().end());

@@ -1,0 +1,72 @@
+// CLIP-S from embeddings, and the generated images' way into CLIP's preprocessing.
+#include "core/run/clip_score.h"
+
+#include <ATen/ATen.h>
+
+#include <cstring>
+#include <string>
+
+#include "core/io/errors.h"
+
+namespace syn::run {
+
+namespace {
+
+at::Tensor l2_normalize(const at::Tensor& x) { return x / x.norm(2, -1, /*keepdim=*/true); }
+
+at::Tensor apply_kind(const at::Tensor& cosine, ClipScoreKind kind) {
+    return kind == ClipScoreKind::cos100 ? cosine * 100.0 : 2.5 * cosine.clamp_min(0.0);
+}
+
+void check_embeddings(const at::Tensor& image_embeds, const at::Tensor& text_embeds) {
+    if (!image_embeds.defined() || !text_embeds.defined() || image_embeds.dim() != 2 || text_embeds.dim() != 2 ||
+        image_embeds.size(1) != text_embeds.size(1))
+        throw Error("CLIP-S: image and text embeddings must be [N, P] with the same P (the same CLIP model)");
+}
+
+}  // namespace
+
+at::Tensor clip_score_matrix(const at::Tensor& image_embeds, const at::Tensor& text_embeds, ClipScoreKind kind) {
+    check_embeddings(image_embeds, text_embeds);
+    auto cosine = at::matmul(l2_normalize(image_embeds.to(at::kFloat)), l2_normalize(text_embeds.to(at::kFloat)).t());
+    return apply_kind(cosine, kind);
+}
+
+at::Tensor clip_score_pairs(const at::Tensor& image_embeds, const at::Tensor& text_embeds, ClipScoreKind kind) {
+    check_embeddings(image_embeds, text_embeds);
+    if (image_embeds.size(0) != text_embeds.size(0))
+        throw Error("CLIP-S: " + std::to_string(image_embeds.size(0)) + " images but " +
+                    std::to_string(text_embeds.size(0)) + " captions");
+    auto cosine = (l2_normalize(image_embeds.to(at::kFloat)) * l2_normalize(text_embeds.to(at::kFloat))).sum(-1);
+    return apply_kind(cosine, kind);
+}
+
+std::vector<models::RgbImage> rgb_images_from_uint8(const at::Tensor& images) {
+    if (!images.defined() || images.dim() != 4 || images.size(3) != 3 || images.scalar_type() != at::kByte)
+        throw Error("CLIP-S: images must be uint8 [B, H, W, 3]");
+    auto cpu = images.to(at::kCPU).contiguous();
+    std::vector<models::RgbImage> out(cpu.size(0));
+    const size_t bytes = static_cast<size_t>(cpu.size(1) * cpu.size(2) * 3);
+    for (int64_t i = 0; i < cpu.size(0); ++i) {
+        out[i].height = static_cast<int>(cpu.size(1));
+        out[i].width = static_cast<int>(cpu.size(2));
+        out[i].pixels.resize(bytes);
+        std::memcpy(out[i].pixels.data(), cpu[i].data_ptr<uint8_t>(), bytes);
+    }
+    return out;
+}
+
+at::Tensor clip_pixel_values(const std::vector<models::RgbImage>& images, const models::ClipImageConfig& config) {
+    if (images.empty()) throw Error("CLIP-S: no images");
+    auto out = at::empty({static_cast<int64_t>(images.size()), 3, config.crop_height, config.crop_width}, at::kFloat);
+    for (size_t i = 0; i < images.size(); ++i) {
+        const auto pixels = models::clip_preprocess(images[i], config);
+        if (static_cast<int64_t>(pixels.size()) != out[i].numel())
+            throw Error("CLIP-S: preprocessing gave " + std::to_string(pixels.size()) + " values, expected " +
+                        std::to_string(out[i].numel()));
+        std::memcpy(out[i].data_ptr<float>(), pixels.data(), pixels.size() * sizeof(float));
+    }
+    return out;
+}
+
+}  // namespace syn::run
