@@ -10,6 +10,7 @@
 
 #include "core/io/errors.h"
 #include "models/mingpt.h"
+#include "models/vqgan.h"
 
 namespace syn::run {
 
@@ -99,6 +100,31 @@ at::Tensor sample_codes(models::MinGPT& gpt, const SampleRequest& request, const
         if (progress) progress("sampling", s + 1, steps);
     }
     return codes;
+}
+
+GeneratedImages generate_images(models::MinGPT& gpt, models::VQGAN& vqgan, const SampleRequest& request,
+                                const SamplingOptions& options, const CancelToken* cancel, const ProgressSink& progress) {
+    const int64_t side = vqgan.config().latent_size();
+    if (options.num_tokens != side * side)
+        throw Error("generate: num_tokens = " + std::to_string(options.num_tokens) + ", the VQGAN decodes " +
+                    std::to_string(side) + "x" + std::to_string(side) + " = " + std::to_string(side * side) + " codes");
+    if (gpt.config().vocab_size < vqgan.config().n_embed)
+        throw Error("generate: the GPT's vocabulary is smaller than the VQGAN codebook");
+    GeneratedImages out;
+    out.codes = sample_codes(gpt, request, options, cancel, progress);
+    // The GPT may predict ids beyond the codebook when its vocabulary is larger: refuse clearly
+    // (decode_codes checks the range).
+    const int64_t rows = out.codes.size(0);
+    const int64_t chunk = 16;  // decoder activations at 256 px are large: decode a few at a time
+    std::vector<at::Tensor> parts;
+    for (int64_t i = 0; i < rows; i += chunk) {
+        throw_if_cancelled(cancel, "decoding");
+        parts.push_back(vqgan.decode_codes(out.codes.narrow(0, i, std::min(chunk, rows - i))));
+        if (progress) progress("decoding", std::min(rows, i + chunk), rows);
+    }
+    out.images = at::cat(parts, 0);
+    out.rgb = models::images_to_uint8(out.images);
+    return out;
 }
 
 }  // namespace syn::run

@@ -12,7 +12,8 @@
 
 namespace syn::models {
 class MinGPT;
-}
+class VQGAN;
+}  // namespace syn::models
 
 namespace syn::run {
 
@@ -43,6 +44,18 @@ using StepObserver = std::function<void(int64_t step, const at::Tensor& logits, 
 at::Tensor sample_codes(models::MinGPT& gpt, const SampleRequest& request, const SamplingOptions& options,
                         const CancelToken* cancel = nullptr, const ProgressSink& progress = {},
                         const StepObserver& observer = {});
+
+struct GeneratedImages {
+    at::Tensor codes;   // [B, h * w] int64
+    at::Tensor images;  // [B, 3, H, W] float in about [-1, 1], on the device
+    at::Tensor rgb;     // [B, H, W, 3] uint8 on the CPU (taming's custom_to_pil conversion)
+};
+
+// Samples codes (options.num_tokens must be the VQGAN's h * w) and decodes them; progress
+// ("sampling", ...) then ("decoding", done, B). Same seeds, same device -> same images.
+GeneratedImages generate_images(models::MinGPT& gpt, models::VQGAN& vqgan, const SampleRequest& request,
+                                const SamplingOptions& options, const CancelToken* cancel = nullptr,
+                                const ProgressSink& progress = {});
 
 // logits [B, V] -> temperature-scaled logits with the tokens outside top-k / top-p set to -inf
 // (taming's top_k_logits; top-p keeps the smallest set whose probability reaches p, at least one).

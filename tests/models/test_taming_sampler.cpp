@@ -10,6 +10,7 @@
 #include "core/io/errors.h"
 #include "core/run/generate.h"
 #include "models/mingpt.h"
+#include "models/vqgan.h"
 #include "models/taming_config.h"
 #include "tests/support/shared_paths.h"
 
@@ -77,6 +78,32 @@ TEST(Sampler, CachedLogitsEqualUncachedOnTinyTaming) {
     const double diff = check_cached_equals_uncached(*model.gpt, request, options);
     std::printf("  tiny-taming cached vs uncached max abs diff: %.3g\n", diff);
     EXPECT_LE(diff, 1e-4);
+}
+
+TEST(Sampler, GenerateImagesOnTinyTamingIsReproducible) {
+    SYN_REQUIRE_SHARED();
+    auto model = load_taming((fs::path(syn::test::fixtures_dir()) / "models" / "tiny-taming").string());
+    SamplingOptions options;
+    options.num_tokens = 64;
+    options.top_k = 16;
+    SampleRequest request;
+    request.prefix = at::randn({2, 1, 32});
+    request.seeds = {21, 22};
+    std::vector<std::string> stages;
+    auto a = generate_images(*model.gpt, *model.vqgan, request, options, nullptr,
+                             [&](const std::string& stage, long long, long long) {
+                                 if (stages.empty() || stages.back() != stage) stages.push_back(stage);
+                             });
+    EXPECT_EQ(stages, (std::vector<std::string>{"sampling", "decoding"}));
+    EXPECT_EQ(a.images.sizes(), (std::vector<int64_t>{2, 3, 32, 32}));
+    EXPECT_EQ(a.rgb.sizes(), (std::vector<int64_t>{2, 32, 32, 3}));
+    EXPECT_TRUE(at::equal(a.images, model.vqgan->decode_codes(a.codes)));
+    auto b = generate_images(*model.gpt, *model.vqgan, request, options);
+    EXPECT_TRUE(at::equal(a.rgb, b.rgb));  // same seeds, same images
+    request.seeds = {23, 24};
+    EXPECT_FALSE(at::equal(a.codes, generate_images(*model.gpt, *model.vqgan, request, options).codes));
+    options.num_tokens = 63;  // not the 8x8 grid
+    EXPECT_THROW(generate_images(*model.gpt, *model.vqgan, request, options), syn::Error);
 }
 
 TEST(Sampler, SameSeedSameCodesDifferentSeedDifferentCodes) {
