@@ -43,6 +43,7 @@
 #include "ui/models/pair_table_model.h"
 #include "ui/models/table_export.h"
 #include "ui/panels/jobs_panel.h"
+#include "ui/compute/model_downloads.h"
 #include "ui/panels/model_picker.h"
 #include "ui/panels/pair_explorer.h"
 #include "ui/panels/plot_panels.h"
@@ -163,6 +164,9 @@ void MainWindow::buildPanels() {
     table2_ = new Table2Panel(this);
     prompt_ = new PromptPanel(this);
     jobs_ = new JobsPanel(worker_, this);
+    // After the jobs panel: a finished download has its row in the panel marked before the picker refreshes.
+    downloads_ = new ModelDownloads(worker_, model_list_, this);
+    picker_->setDownloads(downloads_);
 
     auto dock = [this](const QString& name, const QString& title, QWidget* w, Qt::DockWidgetArea area) {
         auto* d = new QDockWidget(title, this);
@@ -194,6 +198,8 @@ void MainWindow::buildPanels() {
     });
     connect(picker_, &ModelPickerPanel::errorOccurred, this, &MainWindow::showError);
     connect(picker_, &ModelPickerPanel::message, this, &MainWindow::showInfo);
+    connect(downloads_, &ModelDownloads::message, this, &MainWindow::showInfo);
+    connect(downloads_, &ModelDownloads::errorOccurred, this, &MainWindow::showStatusError);
     connect(prompt_, &PromptPanel::searchRequested, this, [this](const QString& p, int k) { searchPrompt(p, k); });
 }
 
@@ -315,6 +321,10 @@ void MainWindow::buildMenus() {
         const QString id = QInputDialog::getText(this, "Add hub id", "Hugging Face hub id:", QLineEdit::Normal, {}, &ok);
         if (ok && !id.trimmed().isEmpty()) picker_->addHubId(id.trimmed());
     });
+    action(models, "&Download selected model", {}, "Fetch the selected model from the hub into the Hugging Face cache",
+           [this] { picker_->downloadCurrent(); });
+    action(models, "Download &study models…", {}, "Fetch the catalog's encoders from the hub into the Hugging Face cache",
+           [this] { downloadStudyModelsDialog(); });
     action(models, "Where do models come from?", {}, "How to get real encoder weights", [this] {
         auto* box = new QMessageBox(QMessageBox::Information, "Getting models",
                                     QString("The lexical baselines (Jaccard, TF-IDF) need no weights and always work.<br><br>"
@@ -322,8 +332,12 @@ void MainWindow::buildMenus() {
                                             "(config.json, *.safetensors or pytorch_model.bin, tokenizer files):"
                                             "<ul><li>models already in the Hugging Face cache (<tt>%1</tt>) are found "
                                             "automatically;</li><li>any other folder: Models ▸ Add model folder, or "
-                                            "drop it on the Models panel.</li></ul>Downloading from the hub arrives "
-                                            "with the fetch command.")
+                                            "drop it on the Models panel;</li><li>a model marked \"needs download\": Download (or "
+                                            "Models ▸ Download study models) fetches it from the hub (HF_ENDPOINT; "
+                                            "HF_TOKEN for gated models) into that cache, resumable, shown in the Jobs "
+                                            "panel — the same downloader as <tt>synesthesia fetch</tt>. Offline "
+                                            "(HF_HUB_OFFLINE or no network) the message says which files to place "
+                                            "where.</li></ul>")
                                         .arg(QString::fromStdString(syn::hf_hub_cache_dir()).toHtmlEscaped()),
                                     QMessageBox::Ok, this);
         box->setAttribute(Qt::WA_DeleteOnClose);
@@ -433,6 +447,37 @@ void MainWindow::showError(const QString& message) {
 
 void MainWindow::showInfo(const QString& message) { statusBar()->showMessage(message, 10000); }
 
+void MainWindow::showStatusError(const QString& message) {
+    last_error_ = message;
+    statusBar()->showMessage("Error: " + message.section('\n', 0, 0), 15000);
+    emit errorShown(message);
+}
+
+void MainWindow::setErrorBoxesEnabled(bool enabled) {
+    error_boxes_ = enabled;
+    picker_->setDownloadOffersEnabled(enabled);
+}
+
+void MainWindow::downloadStudyModelsDialog() {
+    const QStringList missing = downloads_->missingStudyModels();
+    if (missing.isEmpty()) {
+        showInfo("Every catalog model is already in the Hugging Face cache");
+        return;
+    }
+    // Non-modal confirmation: the list and where the files go, then one job for all of them.
+    auto* box = new QMessageBox(QMessageBox::Question, "Download study models",
+                                QString("Download these %1 models from the hub into the Hugging Face cache (%2)?\n\n%3")
+                                    .arg(missing.size())
+                                    .arg(QString::fromStdString(syn::hf_hub_cache_dir()), missing.join("\n")),
+                                QMessageBox::Yes | QMessageBox::No, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setModal(false);
+    connect(box, &QMessageBox::buttonClicked, this, [this, box](QAbstractButton* button) {
+        if (box->standardButton(button) == QMessageBox::Yes) downloads_->downloadStudyModels();
+    });
+    box->show();
+}
+
 void MainWindow::showEmptyState(const QString& extra) {
     const QString shared = shared_dir_from_env();
     QString looked = shared.isEmpty() ? QString("$SYNESTHESIA_SHARED is not set")
@@ -445,7 +490,8 @@ void MainWindow::showEmptyState(const QString& extra) {
                 "<p>Choose them with <b>Open data…</b> (Ctrl+O); the workbench remembers them. (%1.)</p>"
                 "<p><b>Models:</b> the lexical baselines (Jaccard, TF-IDF) need no weights and are ready now. "
                 "Neural encoders come from Hugging Face model folders — found automatically in the Hugging Face "
-                "cache (<tt>%2</tt>), or added with Models ▸ Add model folder (or by dropping a folder on the "
+                "cache (<tt>%2</tt>), downloaded into it with Download in the Models panel (or Models ▸ Download "
+                "study models), or added with Models ▸ Add model folder (or by dropping a folder on the "
                 "Models panel).</p>%3")
             .arg(looked, QString::fromStdString(syn::hf_hub_cache_dir()).toHtmlEscaped(),
                  extra.isEmpty() ? QString() : "<p style='color:#b07a10'>" + extra.toHtmlEscaped() + "</p>"));
@@ -550,7 +596,8 @@ int MainWindow::runSts() {
         if (!e.is_lexical()) model_list_->setStatus(row, ModelStatus::Loading, "running STS");
     }
     if (!skipped.isEmpty())
-        showInfo("Skipped (not in the local cache, downloading arrives with the fetch command): " + skipped.join(", "));
+        showInfo("Skipped (not in the local cache; Download them in the Models panel or Models ▸ Download study "
+                 "models): " + skipped.join(", "));
     if (request.models.empty()) {
         showError("No runnable encoder selected: tick a model in the Models panel (the lexical baselines always work).");
         return 0;

@@ -44,6 +44,7 @@ class ScatterPanel;
 class Table2Panel;
 class PromptPanel;
 class JobsPanel;
+class ModelDownloads;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -60,12 +61,14 @@ public:
     Table2Panel* table2() const { return table2_; }
     PromptPanel* promptPanel() const { return prompt_; }
     JobsPanel* jobsPanel() const { return jobs_; }
+    ModelDownloads* downloads() const { return downloads_; }
     bool hasData() const;
     std::shared_ptr<const syn::run::StsResult> stsResult() const { return result_; }
     QString lastError() const { return last_error_; }
     // Error boxes are non-modal; tests and the screenshot mode turn them off (the status bar and
     // lastError() still carry the message).
-    void setErrorBoxesEnabled(bool enabled) { error_boxes_ = enabled; }
+    // The same switch turns off the picker's non-modal "download it?" offer.
+    void setErrorBoxesEnabled(bool enabled);
 
     // Looks for the CxC / COCO files ($SYNESTHESIA_SHARED/data, then the last used paths) and loads
     // them; returns false (and shows the empty-state page) when none are found.
@@ -122,6 +125,9 @@ private:
     void showEmptyState(const QString& extra = {});
     void showError(const QString& message);
     void showInfo(const QString& message);
+    // An error in the status bar (and lastError / errorShown) without a message box: downloads.
+    void showStatusError(const QString& message);
+    void downloadStudyModelsDialog();
     using ResultHandler = std::function<void(std::shared_ptr<const void>)>;
     using FailureHandler = std::function<void(const QString& message, bool cancelled)>;
     int submit(const QString& title, std::function<std::shared_ptr<const void>(const syn::run::ProgressSink&,
@@ -144,6 +150,7 @@ private:
     Table2Panel* table2_ = nullptr;
     PromptPanel* prompt_ = nullptr;
     JobsPanel* jobs_ = nullptr;
+    ModelDownloads* downloads_ = nullptr;
     QStackedWidget* central_ = nullptr;
     QLabel* empty_label_ = nullptr;
     std::map<QString, QDockWidget*> docks_;

@@ -190,7 +190,7 @@ private slots:
         QVERIFY(bert >= 0);
         QCOMPARE(models.entry(bert).status, ModelStatus::NeedsDownload);
         QVERIFY(models.entry(bert).reason.contains(cache.path()));
-        QVERIFY(models.entry(bert).reason.contains("fetch command"));
+        QVERIFY(models.entry(bert).reason.contains("Download"));
         QCOMPARE(models.entry(bert).pooling, QString("pooler"));
         QCOMPARE(models.data(models.index(bert, ModelListModel::kStatus)).toString(), QString("needs download"));
         // Pooling is editable for neural models, not for lexical ones.

@@ -129,8 +129,8 @@ FolderInspection inspect_model_folder(const QString& folder) {
 ModelListModel::ModelListModel(QObject* parent) : QAbstractTableModel(parent) {}
 
 QString ModelListModel::needsDownloadReason(const QString& cache_dir) {
-    return QString("not in the local cache — downloading arrives with the fetch command; place the files in %1 "
-                   "or add the folder")
+    return QString("not in the local cache — Download fetches it from the hub into %1 (offline, the message "
+                   "says which files to place where), or add the model folder")
         .arg(cache_dir);
 }
 
@@ -294,6 +294,33 @@ void ModelListModel::setChecked(int row, bool checked) {
 void ModelListModel::setPooling(int row, const QString& pooling) { setData(index(row, kPooling), pooling); }
 void ModelListModel::setDtype(int row, const QString& dtype) { setData(index(row, kDtype), dtype); }
 void ModelListModel::setDevice(int row, const QString& device) { setData(index(row, kDevice), device); }
+
+bool ModelListModel::refreshFromCache(int row, const QString& hf_cache_dir) {
+    auto& e = entries_[static_cast<size_t>(row)];
+    const std::string cache = hf_cache_dir.isEmpty() ? syn::hf_hub_cache_dir() : hf_cache_dir.toStdString();
+    std::optional<syn::ResolvedModel> resolved;
+    try {
+        resolved = syn::resolve_model(e.id.toStdString(), "main", cache);
+    } catch (const std::exception&) {
+    }
+    if (!resolved) return false;
+    e.folder = QString::fromStdString(resolved->folder);
+    e.status = ModelStatus::Available;
+    e.reason = "in the Hugging Face cache: " + e.folder;
+    if (e.source != "catalog") {  // catalog rows know their family; hub ids learn it from config.json
+        const auto inspection = inspect_model_folder(e.folder);
+        e.family = inspection.family.isEmpty() ? QStringLiteral("unknown") : inspection.family;
+        e.style = style_of_family(e.family);
+        e.params = inspection.params;
+        e.pooling_options = pooling_options_for(e.family);
+        if (!inspection.ok) {
+            e.status = ModelStatus::Failed;
+            e.reason = inspection.error;
+        }
+    }
+    emit dataChanged(index(row, 0), index(row, kColumnCount - 1));
+    return true;
+}
 
 void ModelListModel::setStatus(int row, ModelStatus status, const QString& reason) {
     auto& e = entries_[static_cast<size_t>(row)];

@@ -79,6 +79,9 @@ public:
     void setDtype(int row, const QString& dtype);
     void setDevice(int row, const QString& device);
     void setStatus(int row, ModelStatus status, const QString& reason = {});
+    // Looks a catalog / hub-id row up in the cache again (after a download): when found, sets its
+    // folder (and, for hub ids, family and size) and makes it available; returns whether found.
+    bool refreshFromCache(int row, const QString& hf_cache_dir = {});
     // The message shown for a catalog model missing from the cache.
     static QString needsDownloadReason(const QString& cache_dir);
 

@@ -9,12 +9,15 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
+#include <QMessageBox>
 #include <QMimeData>
 #include <QPushButton>
 #include <QTableView>
 #include <QVBoxLayout>
 
 #include "core/io/model_store.h"
+#include "ui/compute/model_downloads.h"
 #include "ui/models/model_list_model.h"
 
 namespace syn::ui {
@@ -65,7 +68,7 @@ ModelPickerPanel::ModelPickerPanel(ModelListModel* model, QWidget* parent) : QWi
     connect(add_folder, &QPushButton::clicked, this, &ModelPickerPanel::chooseFolder);
     hub_id_ = new QLineEdit(this);
     hub_id_->setPlaceholderText("hub id, e.g. openai/clip-vit-base-patch32");
-    hub_id_->setToolTip("A Hugging Face hub id: used from the local cache when present");
+    hub_id_->setToolTip("A Hugging Face hub id: used from the local cache when present, else offered for download");
     auto* add_hub = new QPushButton("Add id", this);
     add_hub->setToolTip("Add the hub id typed on the left");
     auto add_hub_id = [this] {
@@ -89,10 +92,29 @@ ModelPickerPanel::ModelPickerPanel(ModelListModel* model, QWidget* parent) : QWi
                                                                      e.reason.toHtmlEscaped()));
             });
 
+    download_ = new QPushButton("Download", this);
+    download_->setObjectName("downloadModelButton");
+    download_->setToolTip("Download the selected model from the Hugging Face hub into the local cache "
+                          "(progress, ETA and Cancel in the Jobs panel)");
+    download_->setVisible(false);  // until a download manager is set
+    connect(download_, &QPushButton::clicked, this, &ModelPickerPanel::downloadCurrent);
+    connect(view_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            &ModelPickerPanel::updateDownloadButton);
+    connect(model_, &QAbstractItemModel::dataChanged, this, &ModelPickerPanel::updateDownloadButton);
+    view_->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(view_, &QTableView::customContextMenuRequested, this, &ModelPickerPanel::showContextMenu);
+    // Name and status are not editable, so a double-click there is free for "download this".
+    connect(view_, &QTableView::doubleClicked, this, [this](const QModelIndex& index) {
+        if (index.column() == ModelListModel::kName || index.column() == ModelListModel::kStatus) {
+            if (downloads_ && downloads_->canDownload(index.row())) downloadRow(index.row());
+        }
+    });
+
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(add_folder);
     buttons->addWidget(hub_id_, 1);
     buttons->addWidget(add_hub);
+    buttons->addWidget(download_);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(view_, 1);
@@ -111,10 +133,64 @@ void ModelPickerPanel::updateSummary() {
     QString text = QString("<b>%1 selected</b>: %2").arg(rows.size()).arg(names.join(", ").toHtmlEscaped());
     if (needs_download > 0)
         text += QString("<br><span style='color:#b07a10'>%1 catalog models are not in the local cache (%2). "
-                        "Downloading arrives with the fetch command; until then place the files in the cache or "
-                        "add a model folder. The lexical baselines always work.</span>")
+                        "Download (button, double-click or right-click on the row; Models ▸ Download study "
+                        "models for all) fetches them from the hub into that cache, shared with Python; offline, "
+                        "the message says which files to place where. The lexical baselines always work.</span>")
                     .arg(needs_download).arg(QString::fromStdString(syn::hf_hub_cache_dir()).toHtmlEscaped());
     summary_->setText(text);
+}
+
+void ModelPickerPanel::setDownloads(ModelDownloads* downloads) {
+    downloads_ = downloads;
+    download_->setVisible(downloads_ != nullptr);
+    if (downloads_) {
+        connect(downloads_, &ModelDownloads::downloadFinished, this, &ModelPickerPanel::updateDownloadButton);
+    }
+    updateDownloadButton();
+}
+
+int ModelPickerPanel::downloadRow(int row) {
+    if (!downloads_ || !downloads_->canDownload(row)) return 0;
+    const int job = downloads_->downloadRow(row);
+    updateDownloadButton();
+    return job;
+}
+
+void ModelPickerPanel::downloadCurrent() {
+    const QModelIndex current = view_->currentIndex();
+    if (current.isValid()) downloadRow(current.row());
+}
+
+void ModelPickerPanel::updateDownloadButton() {
+    const QModelIndex current = view_->currentIndex();
+    download_->setEnabled(downloads_ && current.isValid() && downloads_->canDownload(current.row()));
+}
+
+void ModelPickerPanel::showContextMenu(const QPoint& pos) {
+    const QModelIndex index = view_->indexAt(pos);
+    if (!index.isValid() || !downloads_) return;
+    QMenu menu(this);
+    QAction* download = menu.addAction("Download from the hub");
+    download->setEnabled(downloads_->canDownload(index.row()));
+    if (menu.exec(view_->viewport()->mapToGlobal(pos)) == download) downloadRow(index.row());
+}
+
+void ModelPickerPanel::offerDownload(int row) {
+    if (!downloads_ || !offer_downloads_ || !downloads_->canDownload(row)) return;
+    const QString id = model_->entry(row).id;
+    // Non-modal: the application keeps working while the question is on screen.
+    auto* box = new QMessageBox(QMessageBox::Question, "Download model",
+                                QString("%1 is not in the local Hugging Face cache (%2).\n\nDownload it from the hub now?")
+                                    .arg(id, QString::fromStdString(syn::hf_hub_cache_dir())),
+                                QMessageBox::Yes | QMessageBox::No, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setModal(false);
+    connect(box, &QMessageBox::buttonClicked, this, [this, box, id](QAbstractButton* button) {
+        if (box->standardButton(button) != QMessageBox::Yes) return;
+        const int r = model_->findRow(id);
+        if (r >= 0) downloadRow(r);
+    });
+    box->show();
 }
 
 void ModelPickerPanel::chooseFolder() {
@@ -144,6 +220,7 @@ bool ModelPickerPanel::addHubId(const QString& id) {
         return false;
     }
     emit message(QString("%1: %2 — %3").arg(id, to_string(e.status), e.reason));
+    if (e.status == ModelStatus::NeedsDownload) offerDownload(row);
     return true;
 }
 

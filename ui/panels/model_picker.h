@@ -1,17 +1,19 @@
 #pragma once
 // The model picker: catalog, cache and user folders with checkboxes (several at once), editable
 // pooling / dtype / device (combo boxes), status with reason; add by folder (dialog or drag and
-// drop) or by hub id.
+// drop) or by hub id; models not in the cache are downloaded from the hub (ModelDownloads).
 #include <QStyledItemDelegate>
 #include <QWidget>
 
 class QTableView;
 class QLineEdit;
 class QLabel;
+class QPushButton;
 
 namespace syn::ui {
 
 class ModelListModel;
+class ModelDownloads;
 
 // A combo box editor offering the choices in ModelListModel::OptionsRole.
 class OptionsDelegate : public QStyledItemDelegate {
@@ -34,8 +36,19 @@ public:
     bool addFolder(const QString& folder);
     bool addHubId(const QString& id);
 
+    // Enables the Download actions (button, context menu, double-click on a "needs download" row,
+    // the offer after "Add id"). Without it the picker only uses what is in the cache.
+    void setDownloads(ModelDownloads* downloads);
+    ModelDownloads* downloads() const { return downloads_; }
+    // What the Download actions call: starts the download of that row's model; returns the job id
+    // (0 when the row cannot be downloaded or no download manager is set).
+    int downloadRow(int row);
+    // Whether "Add id" asks (non-modal) to download an id that is not in the cache; tests turn it off.
+    void setDownloadOffersEnabled(bool enabled) { offer_downloads_ = enabled; }
+
 public slots:
     void chooseFolder();
+    void downloadCurrent();
 
 signals:
     void errorOccurred(const QString& message);
@@ -47,10 +60,16 @@ protected:
 
 private:
     void updateSummary();
+    void updateDownloadButton();
+    void offerDownload(int row);
+    void showContextMenu(const QPoint& pos);
     ModelListModel* model_;
     QTableView* view_;
     QLineEdit* hub_id_;
     QLabel* summary_;
+    QPushButton* download_ = nullptr;
+    ModelDownloads* downloads_ = nullptr;
+    bool offer_downloads_ = true;
 };
 
 }  // namespace syn::ui
