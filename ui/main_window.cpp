@@ -42,6 +42,7 @@
 #include "ui/models/model_list_model.h"
 #include "ui/models/pair_table_model.h"
 #include "ui/models/table_export.h"
+#include "ui/panels/glue_panel.h"
 #include "ui/panels/jobs_panel.h"
 #include "ui/compute/model_downloads.h"
 #include "ui/panels/model_picker.h"
@@ -164,6 +165,7 @@ void MainWindow::buildPanels() {
     table2_ = new Table2Panel(this);
     prompt_ = new PromptPanel(this);
     jobs_ = new JobsPanel(worker_, this);
+    glue_ = new GluePanel(this);
     // After the jobs panel: a finished download has its row in the panel marked before the picker refreshes.
     downloads_ = new ModelDownloads(worker_, model_list_, this);
     picker_->setDownloads(downloads_);
@@ -182,6 +184,10 @@ void MainWindow::buildPanels() {
     auto* prompt_dock = dock("prompt", "Prompt: nearest captions", prompt_, Qt::BottomDockWidgetArea);
     auto* jobs_dock = dock("jobs", "Jobs", jobs_, Qt::BottomDockWidgetArea);
     splitDockWidget(scatter_dock, table2_dock, Qt::Vertical);
+    // Table 1 shares Table 2's place as a tab: the STS layout stays as it was.
+    auto* glue_dock = dock("glue", "Table 1 (GLUE)", glue_, Qt::RightDockWidgetArea);
+    tabifyDockWidget(table2_dock, glue_dock);
+    table2_dock->raise();
     splitDockWidget(prompt_dock, jobs_dock, Qt::Horizontal);
     resizeDocks({docks_["models"]}, {470}, Qt::Horizontal);
     resizeDocks({scatter_dock}, {460}, Qt::Horizontal);
@@ -287,6 +293,11 @@ void MainWindow::buildMenus() {
                                                           "Workbench projects (*.synproj)");
         if (!path.isEmpty()) saveProject(path);
     });
+    action(file, "Open &GLUE results…", {}, "A glue_manifest.json written by `synesthesia glue` (Table 1)", [this] {
+        const QString path = QFileDialog::getOpenFileName(this, "Open GLUE results", {},
+                                                          "GLUE manifest (glue_manifest.json *.json)");
+        if (!path.isEmpty()) loadGlueResults(path);
+    });
     recent_menu_ = file->addMenu("Recent projects");
     refreshRecentMenu();
     file->addSeparator();
@@ -295,6 +306,11 @@ void MainWindow::buildMenus() {
            "The pair table as filtered and sorted on screen", [this] { exportTableDialog(false); });
     action(exports, "Table 2 (CSV / Markdown / LaTeX)…", {}, "Correlations with CIs of the last STS run",
            [this] { exportTableDialog(true); });
+    action(exports, "Table 1 GLUE (CSV / Markdown / LaTeX)…", {}, "Table 1 as shown in its panel, ours and the paper's", [this] {
+        const QString path = QFileDialog::getSaveFileName(this, "Export Table 1", "table1_glue.md",
+                                                          "CSV (*.csv);;Markdown (*.md);;LaTeX (*.tex)");
+        if (!path.isEmpty()) exportGlueTable(path);
+    });
     action(exports, "Scatter plot (PNG / SVG / PDF)…", QKeySequence("Ctrl+Shift+E"), "At a chosen size and DPI",
            [this] { exportPlotDialog(scatter_->plot(), "scatter"); });
     action(exports, "Table 2 plot (PNG / SVG / PDF)…", {}, "At a chosen size and DPI",
@@ -896,6 +912,34 @@ bool MainWindow::exportTable2(const QString& path) {
         write_table(*table2_model(*result_), path);
     } catch (const std::exception& e) {
         showError(QString::fromUtf8(e.what()));
+        return false;
+    }
+    showInfo("Saved " + path);
+    return true;
+}
+
+bool MainWindow::loadGlueResults(const QString& path) {
+    try {
+        glue_->loadManifest(path);
+    } catch (const std::exception& e) {
+        showStatusError(QString::fromUtf8(e.what()));
+        return false;
+    }
+    docks_["glue"]->show();
+    docks_["glue"]->raise();
+    showInfo("Opened GLUE results " + path);
+    return true;
+}
+
+bool MainWindow::exportGlueTable(const QString& path) {
+    if (!glue_->hasResults()) {
+        showStatusError("No GLUE results open: File ▸ Open GLUE results… (glue_manifest.json from `synesthesia glue`).");
+        return false;
+    }
+    try {
+        write_table(*glue_->model(), path);
+    } catch (const std::exception& e) {
+        showStatusError(QString::fromUtf8(e.what()));
         return false;
     }
     showInfo("Saved " + path);

@@ -44,6 +44,7 @@ class ScatterPanel;
 class Table2Panel;
 class PromptPanel;
 class JobsPanel;
+class GluePanel;
 class ModelDownloads;
 
 class MainWindow : public QMainWindow {
@@ -61,6 +62,7 @@ public:
     Table2Panel* table2() const { return table2_; }
     PromptPanel* promptPanel() const { return prompt_; }
     JobsPanel* jobsPanel() const { return jobs_; }
+    GluePanel* gluePanel() const { return glue_; }
     ModelDownloads* downloads() const { return downloads_; }
     bool hasData() const;
     std::shared_ptr<const syn::run::StsResult> stsResult() const { return result_; }
@@ -95,6 +97,10 @@ public:
     bool exportPlot(QCustomPlot* plot, const QString& path, const PlotExportSize& size);
     bool exportPairsTable(const QString& path);
     bool exportTable2(const QString& path);
+    // Table 1 (GLUE): opens a `synesthesia glue` manifest into its panel. A missing or bad file: the
+    // message in the status bar (no dialog), false, and the panel keeps what it showed.
+    bool loadGlueResults(const QString& path);
+    bool exportGlueTable(const QString& path);
 
     // Palette and presentation mode.
     void setDark(bool dark);
@@ -150,6 +156,7 @@ private:
     Table2Panel* table2_ = nullptr;
     PromptPanel* prompt_ = nullptr;
     JobsPanel* jobs_ = nullptr;
+    GluePanel* glue_ = nullptr;
     ModelDownloads* downloads_ = nullptr;
     QStackedWidget* central_ = nullptr;
     QLabel* empty_label_ = nullptr;

@@ -17,6 +17,16 @@ struct GlueModelResults {
     std::vector<GlueTaskResult> tasks;
 };
 
+// The study's Table 1 as printed (docs: PAPER.md section 1), in the paper's order; the one copy the
+// CLI's tables and the GUI's Table 1 panel both use.
+struct PaperGlueRow {
+    const char* id;      // Hugging Face id
+    const char* label;   // "BERT-base", "CLIP ViT-B/32", ...
+    const char* params;  // "110M", ...
+    std::vector<double> values;  // CoLA SST-2 MRPC STS-B QQP MNLI QNLI RTE Avg
+};
+const std::vector<PaperGlueRow>& paper_glue_rows();
+
 // The paper's Table 1 row for a Hugging Face id (bert-base-cased, openai/clip-vit-base-patch32, ...);
 // empty when the study did not report the model. Order: CoLA SST-2 MRPC STS-B QQP MNLI QNLI RTE Avg.
 std::vector<double> paper_glue_row(const std::string& model, std::string* label = nullptr, std::string* params = nullptr);
