@@ -31,6 +31,7 @@
 #include "core/io/sha256.h"
 #include "core/run/fetch_command.h"
 #include "core/run/progress.h"
+#include "tests/support/hub_server.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -65,87 +66,7 @@ void write(const fs::path& p, const std::string& content) {
 
 std::string slurp(const fs::path& p) { return syn::read_file(p.string()); }
 
-fs::path server_script() {
-    if (const char* env = std::getenv("SYN_HUB_TEST_SERVER")) return env;
-    return fs::path(__FILE__).parent_path() / "hub_test_server.py";
-}
-
-// The Python hub server as a child process; stopped (stdin closed, SIGTERM, reaped) on destruction.
-class HubServer {
-public:
-    HubServer(const json& config, const fs::path& dir) {
-        config_path_ = dir / "server_config.json";
-        log_path_ = dir / "server_requests.log";
-        write(config_path_, config.dump());
-        write(log_path_, "");
-        int in_pipe[2], out_pipe[2];
-        if (::pipe(in_pipe) != 0 || ::pipe(out_pipe) != 0) throw std::runtime_error("pipe failed");
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::dup2(in_pipe[0], 0);
-            ::dup2(out_pipe[1], 1);
-            ::close(in_pipe[1]);
-            ::close(out_pipe[0]);
-            std::string script = server_script().string(), cfg = config_path_.string(), log = log_path_.string();
-            ::execlp("python3", "python3", script.c_str(), "--config", cfg.c_str(), "--log", log.c_str(),
-                     "--max-seconds", "300", static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        ::close(in_pipe[0]);
-        ::close(out_pipe[1]);
-        stdin_fd_ = in_pipe[1];
-        stdout_fd_ = out_pipe[0];
-        port_ = read_port();
-    }
-    ~HubServer() {
-        ::close(stdin_fd_);  // the server stops when its stdin closes
-        ::close(stdout_fd_);
-        if (pid_ > 0) {
-            ::kill(pid_, SIGTERM);
-            ::waitpid(pid_, nullptr, 0);
-        }
-    }
-    HubServer(const HubServer&) = delete;
-    HubServer& operator=(const HubServer&) = delete;
-
-    int port() const { return port_; }
-    std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
-    std::vector<std::string> requests() const {
-        std::vector<std::string> lines;
-        std::ifstream in(log_path_);
-        std::string line;
-        while (std::getline(in, line))
-            if (!line.empty()) lines.push_back(line);
-        return lines;
-    }
-    size_t count_requests(const std::string& needle) const {
-        size_t n = 0;
-        for (const auto& l : requests()) n += l.find(needle) != std::string::npos;
-        return n;
-    }
-
-private:
-    int read_port() {
-        std::string got;
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-        while (got.find('\n') == std::string::npos) {
-            pollfd p{stdout_fd_, POLLIN, 0};
-            if (std::chrono::steady_clock::now() > deadline || ::poll(&p, 1, 200) < 0)
-                throw std::runtime_error("hub test server did not start: " + server_script().string());
-            if (!(p.revents & (POLLIN | POLLHUP))) continue;
-            char buf[64];
-            ssize_t n = ::read(stdout_fd_, buf, sizeof buf);
-            if (n <= 0) throw std::runtime_error("hub test server exited: is python3 installed?");
-            got.append(buf, static_cast<size_t>(n));
-        }
-        if (got.rfind("PORT ", 0) != 0) throw std::runtime_error("hub test server said: " + got);
-        return std::stoi(got.substr(5));
-    }
-
-    fs::path config_path_, log_path_;
-    pid_t pid_ = -1;
-    int stdin_fd_ = -1, stdout_fd_ = -1, port_ = 0;
-};
+using syn::test::HubServer;
 
 // A free loopback port with nothing listening: "the hub cannot be reached".
 int closed_port() {

@@ -27,6 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/hub_server.h"
 #include "core/io/model_store.h"
 #include "core/run/catalog.h"
 #include "ui/compute/compute_worker.h"
@@ -55,66 +56,7 @@ std::string slurp(const fs::path& p) {
     return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-fs::path server_script() {
-    if (const char* env = std::getenv("SYN_HUB_TEST_SERVER")) return env;
-    return fs::path(__FILE__).parent_path().parent_path() / "io" / "hub_test_server.py";
-}
-
-// The Python hub server as a child process (it prints "PORT <n>" and stops when its stdin closes).
-class HubServer {
-public:
-    HubServer(const json& config, const fs::path& dir) {
-        const fs::path cfg_path = dir / "server_config.json", log_path = dir / "server_requests.log";
-        write(cfg_path, config.dump());
-        int in_pipe[2], out_pipe[2];
-        if (::pipe(in_pipe) != 0 || ::pipe(out_pipe) != 0) throw std::runtime_error("pipe failed");
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::dup2(in_pipe[0], 0);
-            ::dup2(out_pipe[1], 1);
-            ::close(in_pipe[1]);
-            ::close(out_pipe[0]);
-            std::string script = server_script().string(), cfg = cfg_path.string(), log = log_path.string();
-            ::execlp("python3", "python3", script.c_str(), "--config", cfg.c_str(), "--log", log.c_str(),
-                     "--max-seconds", "300", static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        ::close(in_pipe[0]);
-        ::close(out_pipe[1]);
-        stdin_fd_ = in_pipe[1];
-        stdout_fd_ = out_pipe[0];
-        port_ = read_port();
-    }
-    ~HubServer() {
-        ::close(stdin_fd_);
-        ::close(stdout_fd_);
-        if (pid_ > 0) {
-            ::kill(pid_, SIGTERM);
-            ::waitpid(pid_, nullptr, 0);
-        }
-    }
-    std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
-private:
-    int read_port() {
-        std::string got;
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-        while (got.find('\n') == std::string::npos) {
-            pollfd p{stdout_fd_, POLLIN, 0};
-            if (std::chrono::steady_clock::now() > deadline || ::poll(&p, 1, 200) < 0)
-                throw std::runtime_error("hub test server did not start: " + server_script().string());
-            if (!(p.revents & (POLLIN | POLLHUP))) continue;
-            char buf[64];
-            const ssize_t n = ::read(stdout_fd_, buf, sizeof buf);
-            if (n <= 0) throw std::runtime_error("hub test server exited: is python3 installed?");
-            got.append(buf, static_cast<size_t>(n));
-        }
-        if (got.rfind("PORT ", 0) != 0) throw std::runtime_error("hub test server said: " + got);
-        return std::stoi(got.substr(5));
-    }
-    pid_t pid_ = -1;
-    int stdin_fd_ = -1, stdout_fd_ = -1, port_ = 0;
-};
+using syn::test::HubServer;
 
 // The first neural catalog model: served by the test hub under its real id.
 std::string first_catalog_model() {
