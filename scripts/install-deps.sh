@@ -13,6 +13,7 @@ PKGS=(
   nlohmann-json3-dev libzip-dev libssl-dev libutf8proc-dev libpcre2-dev
   libcli11-dev libboost-math-dev libyaml-cpp-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
+  python3
   xvfb xauth fonts-dejavu-core
 )
 export DEBIAN_FRONTEND=noninteractive
