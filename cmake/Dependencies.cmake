@@ -11,6 +11,8 @@ pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 # SentencePiece is linked only into the isolated shim (core/text/spm_shim), never into a torch process.
 pkg_check_modules(SENTENCEPIECE REQUIRED IMPORTED_TARGET sentencepiece)
 
+# syn_io downloads with libcurl: found for the fuzz build too.
+find_package(CURL REQUIRED)
 if(SYN_BUILD_FUZZERS)
   return()
 endif()
@@ -18,7 +20,6 @@ endif()
 find_package(Boost 1.74 REQUIRED)          # header-only Boost.Math
 find_package(CLI11 REQUIRED)
 find_package(yaml-cpp REQUIRED)
-find_package(CURL REQUIRED)
 find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)
 find_package(Torch REQUIRED)
 message(STATUS "libtorch ${Torch_VERSION} from ${Torch_DIR}")

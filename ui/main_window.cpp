@@ -43,7 +43,9 @@
 #include "ui/models/pair_table_model.h"
 #include "ui/models/table_export.h"
 #include "ui/panels/glue_panel.h"
+#include "ui/panels/face_generation_panel.h"
 #include "ui/panels/jobs_panel.h"
+#include "ui/panels/mapping_training_panel.h"
 #include "ui/compute/model_downloads.h"
 #include "ui/panels/model_picker.h"
 #include "ui/panels/pair_explorer.h"
@@ -166,6 +168,8 @@ void MainWindow::buildPanels() {
     prompt_ = new PromptPanel(this);
     jobs_ = new JobsPanel(worker_, this);
     glue_ = new GluePanel(this);
+    prompt_->setComputeWorker(worker_);  // face generation (text-to-image probe)
+    mapping_ = new MappingTrainingPanel(worker_, this);
     // After the jobs panel: a finished download has its row in the panel marked before the picker refreshes.
     downloads_ = new ModelDownloads(worker_, model_list_, this);
     picker_->setDownloads(downloads_);
@@ -189,6 +193,10 @@ void MainWindow::buildPanels() {
     tabifyDockWidget(table2_dock, glue_dock);
     table2_dock->raise();
     splitDockWidget(prompt_dock, jobs_dock, Qt::Horizontal);
+    // Mapping training (text-to-image) shares the jobs' place as a tab.
+    auto* mapping_dock = dock("mapping", "Mapping training (text-to-image)", mapping_, Qt::BottomDockWidgetArea);
+    tabifyDockWidget(jobs_dock, mapping_dock);
+    jobs_dock->raise();
     resizeDocks({docks_["models"]}, {470}, Qt::Horizontal);
     resizeDocks({scatter_dock}, {460}, Qt::Horizontal);
     resizeDocks({prompt_dock}, {240}, Qt::Vertical);
@@ -315,6 +323,12 @@ void MainWindow::buildMenus() {
            [this] { exportPlotDialog(scatter_->plot(), "scatter"); });
     action(exports, "Table 2 plot (PNG / SVG / PDF)…", {}, "At a chosen size and DPI",
            [this] { exportPlotDialog(table2_->plot(), "table2"); });
+    action(exports, "Figure 1: faces (PNG / SVG / PDF)…", {},
+           "The prompt box's face rows: caption | CLIP-encoder face | BERT-encoder face, CLIP-S under each",
+           [this] {
+               docks_["prompt"]->show();
+               prompt_->faceGeneration()->exportFigureDialog();
+           });
     action(exports, "All STS outputs to a folder…", {}, "table.md, table.tex, results.json, pairs.csv and figures", [this] {
         if (!result_) return showError("No STS result yet: run STS first (F5).");
         const QString dir = QFileDialog::getExistingDirectory(this, "Write STS outputs into");
@@ -1049,7 +1063,7 @@ void MainWindow::startPresentation(std::vector<PresentationItem> items) {
         present_banner_->setMaximumHeight(QFontMetrics(bf).lineSpacing() * 2 + 24);  // two lines at most
         // Room for the table, the plots and the prompt: the models and jobs docks step aside.
         state_before_presenting_ = saveState();
-        for (const char* name : {"models", "jobs"}) docks_[name]->hide();
+        for (const char* name : {"models", "jobs", "mapping"}) docks_[name]->hide();
         // The two plots as tabs of one wide dock: large labels need the room.
         tabifyDockWidget(docks_["scatter"], docks_["table2"]);
         docks_["scatter"]->raise();

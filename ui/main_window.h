@@ -45,6 +45,7 @@ class Table2Panel;
 class PromptPanel;
 class JobsPanel;
 class GluePanel;
+class MappingTrainingPanel;
 class ModelDownloads;
 
 class MainWindow : public QMainWindow {
@@ -63,6 +64,7 @@ public:
     PromptPanel* promptPanel() const { return prompt_; }
     JobsPanel* jobsPanel() const { return jobs_; }
     GluePanel* gluePanel() const { return glue_; }
+    MappingTrainingPanel* mappingTrainingPanel() const { return mapping_; }
     ModelDownloads* downloads() const { return downloads_; }
     bool hasData() const;
     std::shared_ptr<const syn::run::StsResult> stsResult() const { return result_; }
@@ -157,6 +159,7 @@ private:
     PromptPanel* prompt_ = nullptr;
     JobsPanel* jobs_ = nullptr;
     GluePanel* glue_ = nullptr;
+    MappingTrainingPanel* mapping_ = nullptr;
     ModelDownloads* downloads_ = nullptr;
     QStackedWidget* central_ = nullptr;
     QLabel* empty_label_ = nullptr;

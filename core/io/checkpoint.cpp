@@ -26,8 +26,9 @@ LoadedCheckpoint load_file(const std::string& path) {
         out.tensors = read_safetensors_index(path);
     } else if (ends_with(path, ".ckpt") || ends_with(path, ".bin") || ends_with(path, ".pt") ||
                ends_with(path, ".pth")) {
-        out.format = "torch-zip";
-        out.tensors = read_torch_checkpoint(path);
+        auto checkpoint = load_torch_checkpoint(path);
+        out.format = checkpoint.legacy ? "torch-legacy" : "torch-zip";
+        out.tensors = std::move(checkpoint.tensors);
     } else {
         throw file_error(path, "unknown checkpoint format (expected .safetensors, .index.json, .ckpt, .bin, .pt, .pth)");
     }

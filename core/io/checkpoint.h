@@ -13,7 +13,7 @@ namespace syn {
 
 struct LoadedCheckpoint {
     std::string path;    // the file actually read (or the index)
-    std::string format;  // "safetensors", "safetensors-sharded", "torch-zip"
+    std::string format;  // "safetensors", "safetensors-sharded", "torch-zip", "torch-legacy"
     TensorMap tensors;
 };
 

@@ -253,11 +253,14 @@ public:
             const uint8_t code = data_[pos_++];
             if (code == op::STOP) {
                 doc_.root_ = pop();
+                end_ = pos_;
                 return std::move(doc_);
             }
             step(code);
         }
     }
+
+    size_t end() const { return end_; }
 
 private:
     // --- errors and input -----------------------------------------------------------------
@@ -429,6 +432,9 @@ private:
         t.storage = *storage;
         t.offset = arg_int(args[1], "storage_offset");
         if (t.offset < 0) fail(g.name + ": negative storage offset " + std::to_string(t.offset));
+        // A legacy storage view: the offset is relative to the slice; make it absolute in the root.
+        if (__builtin_add_overflow(t.offset, storage->view_offset, &t.offset))
+            fail(g.name + ": storage offset overflows");
         t.size = arg_int_tuple(args[2], "size");
         t.stride = arg_int_tuple(args[3], "stride");
         if (t.size.size() != t.stride.size())
@@ -513,8 +519,10 @@ private:
         const auto* tag = it.empty() ? nullptr : it[0]->get<std::string>();
         if (!tag || *tag != "storage")
             fail("persistent id must start with 'storage', got " + describe(*pid, 2));
-        if (it.size() != 5) fail("storage persistent id has " + std::to_string(it.size()) +
-                                 " fields, expected 5");
+        // 5 fields in the zip format, 6 (view_metadata last) in the legacy format.
+        if (it.size() != 5 && it.size() != 6)
+            fail("storage persistent id has " + std::to_string(it.size()) +
+                 " fields, expected 5 (zip format) or 6 (legacy format)");
         const auto* type = it[1]->get<Global>();
         if (!type || type->kind != GlobalKind::Storage) {
             const std::string what = type ? type->name
@@ -531,7 +539,22 @@ private:
         s.location = *location;
         s.numel = arg_int(it[4], "storage numel");
         if (s.numel < 0) fail("negative storage size " + std::to_string(s.numel));
-        return make(std::move(s));
+        if (it.size() == 6 && !it[5]->is<None>()) {
+            // (view_key, offset, view_numel): a slice of the root storage.
+            const auto* view = it[5]->get<Tuple>();
+            if (!view || view->items.size() != 3 || !view->items[0]->is<std::string>())
+                fail("storage view metadata must be None or (key, offset, size), got " +
+                     describe(*it[5], 2));
+            const int64_t offset = arg_int(view->items[1], "storage view offset");
+            const int64_t size = arg_int(view->items[2], "storage view size");
+            if (offset < 0 || size < 0 || offset > s.numel || size > s.numel - offset)
+                fail("storage view [" + std::to_string(offset) + ", +" + std::to_string(size) +
+                     ") lies outside its root storage of " + std::to_string(s.numel) + " elements");
+            s.view_offset = offset;
+        }
+        Value* v = make(std::move(s));
+        doc_.storages_.push_back(v->get<StorageRef>());
+        return v;
     }
 
     // --- one opcode -------------------------------------------------------------------------
@@ -754,11 +777,20 @@ private:
     Value* none_ = nullptr;
     Value* true_ = nullptr;
     Value* false_ = nullptr;
+    size_t end_ = 0;
 };
 
 Document unpickle(const uint8_t* data, size_t size, const std::string& source,
                   const Options& options) {
     return Unpickler(data, size, source, options).run();
+}
+
+Document unpickle_prefix(const uint8_t* data, size_t size, const std::string& source,
+                         const Options& options, size_t* end) {
+    Unpickler u(data, size, source, options);
+    Document doc = u.run();
+    if (end) *end = u.end();
+    return doc;
 }
 
 }  // namespace syn::pickle

@@ -48,12 +48,15 @@ struct Dict {
     void set(Value* key, Value* value);
 };
 // A persistent id ('storage', torch.FloatStorage, key, location, numel): the bytes are the zip
-// entry <prefix>/data/<key>.
+// entry <prefix>/data/<key>. The legacy (pre-1.6) format adds a sixth field, view_metadata: None,
+// or (view_key, offset, view_numel) for a storage that is a slice of the root storage `key`
+// (only torch < 1.0 wrote those); `view_offset` is then that slice's start, in elements.
 struct StorageRef {
     std::string key;
     DType dtype = DType::F32;
     std::string location;
-    int64_t numel = 0;
+    int64_t numel = 0;       // of the root storage `key`
+    int64_t view_offset = 0;
 };
 // The result of torch._utils._rebuild_tensor(_v2) / _rebuild_parameter: a strided view of a storage.
 struct TensorRef {
@@ -133,12 +136,17 @@ public:
 
     const Value& root() const { return *root_; }
     const std::string& source() const { return source_; }
+    // Every storage persistent id met while parsing, in order (repeats included). The legacy
+    // format needs them to know each storage's dtype, hence its size in the file, even for
+    // storages outside the state dict.
+    const std::vector<const StorageRef*>& storages() const { return storages_; }
 
 private:
     friend class Unpickler;
     std::deque<Value> arena_;  // a deque: pointers to elements stay valid as it grows
     Value* root_ = nullptr;
     std::string source_;
+    std::vector<const StorageRef*> storages_;
 };
 
 // Parses one pickle. `source` names it in error messages ("model.ckpt:archive/data.pkl"); every
@@ -146,5 +154,10 @@ private:
 // unsupported opcodes, exceeded limits and refused globals.
 Document unpickle(const uint8_t* data, size_t size, const std::string& source,
                   const Options& options = {});
+
+// The same for a pickle followed by other data (the legacy torch.save format is several pickles
+// and raw bytes back to back): `*end` receives the offset just past the STOP opcode.
+Document unpickle_prefix(const uint8_t* data, size_t size, const std::string& source,
+                         const Options& options, size_t* end);
 
 }  // namespace syn::pickle

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "core/io/errors.h"
+#include "core/io/mapped_file.h"
 
 namespace syn {
 
@@ -15,25 +16,28 @@ namespace {
 
 // --- the file before libzip sees it -------------------------------------------------------------
 
-// torch.save before 1.6 wrote a bare pickle stream starting with the magic number
-// 0x1950a86a20f9469cfc6c (PROTO 2, LONG1 10 bytes), and before 0.4 a tar archive.
-void check_container(const std::string& path) {
+// torch.save before 1.6 wrote the legacy format: a bare pickle stream starting with the magic
+// number 0x1950a86a20f9469cfc6c (PROTO 2, LONG1 10 bytes); before 0.4 a tar archive.
+const unsigned char kLegacyMagic[] = {0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
+                                      0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
+
+enum class Container { Zip, Legacy };
+
+Container check_container(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw file_error(path, "cannot open file");
     unsigned char head[512] = {};
     in.read(reinterpret_cast<char*>(head), sizeof head);
     const size_t n = static_cast<size_t>(in.gcount());
-    if (n >= 4 && head[0] == 'P' && head[1] == 'K') return;
-    static const unsigned char kLegacyMagic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c,
-                                                 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
-    const bool legacy_pickle = n >= sizeof kLegacyMagic &&
-                               std::memcmp(head, kLegacyMagic, sizeof kLegacyMagic) == 0;
+    if (n >= 4 && head[0] == 'P' && head[1] == 'K') return Container::Zip;
     const bool legacy_tar = n >= 262 && std::memcmp(head + 257, "ustar", 5) == 0;
-    if (legacy_pickle || legacy_tar || (n > 0 && head[0] == 0x80))
-        throw file_error(path, "legacy torch.save format not supported; re-save with torch>=1.6 "
-                               "(torch.save(torch.load(f), f) writes the zip format)");
+    if (legacy_tar)
+        throw file_error(path, "legacy tar torch.save format (torch < 0.4) not supported; re-save "
+                               "with torch>=1.6 (torch.save(torch.load(f), f) writes the zip format)");
+    if (n > 0 && head[0] == 0x80) return Container::Legacy;  // the magic is checked by the reader
     if (n == 0) throw file_error(path, "empty file, not a torch.save archive");
-    throw file_error(path, "not a zip archive (torch.save >= 1.6 writes a zip file)");
+    throw file_error(path, "not a zip archive (torch.save >= 1.6 writes a zip file) nor a legacy "
+                           "torch.save pickle stream");
 }
 
 // True for names that could escape an extraction folder: absolute, or with a ".." component.
@@ -139,7 +143,6 @@ struct OpenArchive {
 };
 
 OpenArchive open_archive(const std::string& path) {
-    check_container(path);
     OpenArchive a;
     a.zip = std::make_unique<ZipReader>(path);
     std::vector<std::string> pickles;
@@ -323,12 +326,163 @@ RawTensor materialize_tensor(const pickle::TensorRef& ref,
     return make_owned_tensor(dtype, ref.size, std::move(out));
 }
 
+namespace {
+
+// --- the legacy (pre-1.6) stream ----------------------------------------------------------
+// torch's _legacy_save writes, back to back: pickle(MAGIC_NUMBER), pickle(PROTOCOL_VERSION =
+// 1001), pickle(sys_info), the object pickle (storages as persistent ids ('storage', type, key,
+// location, numel, view_metadata)), pickle(sorted list of storage keys), then for every key in
+// that list an int64 element count (little-endian) followed by the storage's raw bytes.
+
+constexpr int64_t kLegacyProtocolVersion = 1001;
+
+struct LegacyStorage {
+    DType dtype = DType::F32;
+    int64_t numel = 0;
+    size_t offset = 0;  // of the raw bytes in the file
+    size_t nbytes = 0;
+};
+
+struct LegacyFile {
+    std::shared_ptr<const MappedFile> file;
+    pickle::Document object;
+    std::unordered_map<std::string, LegacyStorage> storages;
+};
+
+// The magic-number pickle: PROTO p, an optional FRAME (protocol >= 4), LONG1 of 10 bytes, STOP.
+// Compared byte for byte: the number does not fit the unpickler's int64.
+size_t skip_legacy_magic(const std::string& path, const uint8_t* d, size_t n) {
+    auto fail = [&]() {
+        throw file_error(path, "a pickle stream without torch.save's magic number: not a legacy "
+                               "torch.save file (nor a zip archive)");
+    };
+    if (n < 2 || d[0] != 0x80 || d[1] > 5) fail();
+    size_t pos = 2;
+    if (pos < n && d[pos] == 0x95) pos += 9;  // FRAME <8-byte length>
+    const size_t m = sizeof kLegacyMagic;
+    if (pos > n || n - pos < m + 1 || std::memcmp(d + pos, kLegacyMagic, m) != 0 || d[pos + m] != '.')
+        fail();
+    return pos + m + 1;
+}
+
+LegacyFile read_legacy(const std::string& path) {
+    LegacyFile f;
+    f.file = map_file(path);
+    const uint8_t* d = f.file->data();
+    const size_t n = f.file->size();
+    size_t pos = skip_legacy_magic(path, d, n);
+
+    auto next_pickle = [&](const std::string& what, bool lenient) {
+        if (pos >= n)
+            throw file_error(path, "legacy torch.save stream ends before the " + what);
+        pickle::Options options;
+        // As in the zip format: objects outside the state dict may be of any (inert) class.
+        options.allow_unknown_globals = lenient;
+        size_t end = 0;
+        pickle::Document doc = pickle::unpickle_prefix(
+            d + pos, n - pos, path + ": " + what + " at byte " + std::to_string(pos), options, &end);
+        pos += end;
+        return doc;
+    };
+
+    const pickle::Document version = next_pickle("protocol version", false);
+    const auto* v = version.root().get<int64_t>();
+    if (!v || *v != kLegacyProtocolVersion)
+        throw file_error(path, "legacy torch.save protocol version " + pickle::describe(version.root(), 1) +
+                                   ", expected " + std::to_string(kLegacyProtocolVersion));
+
+    // sys_info: {'protocol_version': 1001, 'little_endian': bool, 'type_sizes': {...}}.
+    const pickle::Document sys_info = next_pickle("sys_info", false);
+    const auto* info = sys_info.root().get<pickle::Dict>();
+    if (!info) throw file_error(path, "legacy torch.save sys_info is a " + pickle::type_name(sys_info.root()) +
+                                          ", expected a dict");
+    if (const pickle::Value* le = info->find("little_endian")) {
+        const auto* little = le->get<bool>();
+        if (!little) throw file_error(path, "legacy torch.save sys_info 'little_endian' is not a bool");
+        if (!*little) throw file_error(path, "big-endian checkpoint (legacy sys_info little_endian=False) is not supported");
+    }
+
+    f.object = next_pickle("object pickle", true);
+    const pickle::Document keys_doc = next_pickle("storage key list", false);
+    const auto* keys = keys_doc.root().get<pickle::List>();
+    if (!keys) throw file_error(path, "legacy torch.save storage key list is a " +
+                                          pickle::type_name(keys_doc.root()) + ", expected a list");
+
+    // Every storage's dtype comes from its persistent ids (anywhere in the object): it gives the
+    // element size, hence where the next storage starts.
+    std::unordered_map<std::string, LegacyStorage> declared;
+    for (const pickle::StorageRef* ref : f.object.storages()) {
+        auto [it, inserted] = declared.emplace(ref->key, LegacyStorage{ref->dtype, ref->numel, 0, 0});
+        if (!inserted && (it->second.dtype != ref->dtype || it->second.numel != ref->numel))
+            throw file_error(path, "storage '" + ref->key + "' is declared with different types or sizes");
+    }
+    for (const pickle::Value* item : keys->items) {
+        const auto* key = item->get<std::string>();
+        if (!key) throw file_error(path, "legacy torch.save storage key list holds a " +
+                                             pickle::type_name(*item) + ", not a str");
+        auto it = declared.find(*key);
+        if (it == declared.end())
+            throw file_error(path, "storage '" + *key + "' is listed but no tensor in the file uses it");
+        if (f.storages.count(*key)) throw file_error(path, "storage '" + *key + "' is listed twice");
+        LegacyStorage s = it->second;
+        if (n - pos < 8)
+            throw file_error(path, "truncated: storage '" + *key + "' has no element count at byte " +
+                                       std::to_string(pos));
+        uint64_t count = 0;
+        for (int i = 0; i < 8; ++i) count |= uint64_t{d[pos + static_cast<size_t>(i)]} << (8 * i);
+        pos += 8;
+        if (static_cast<int64_t>(count) != s.numel)
+            throw file_error(path, "storage '" + *key + "' holds " + std::to_string(static_cast<int64_t>(count)) +
+                                       " elements in the file, but the pickle declares " +
+                                       std::to_string(s.numel) + " " + dtype_name(s.dtype) + " elements");
+        int64_t nbytes = 0;
+        if (!mul_ok(s.numel, static_cast<int64_t>(dtype_size(s.dtype)), &nbytes) ||
+            static_cast<uint64_t>(nbytes) > n - pos)
+            throw file_error(path, "truncated: storage '" + *key + "' needs " + std::to_string(nbytes) +
+                                       " bytes at byte " + std::to_string(pos) + ", the file has " +
+                                       std::to_string(n - pos) + " left");
+        s.offset = pos;
+        s.nbytes = static_cast<size_t>(nbytes);
+        pos += s.nbytes;
+        f.storages.emplace(*key, s);
+    }
+    return f;
+}
+
+TorchCheckpoint load_legacy_checkpoint(const std::string& path) {
+    LegacyFile f = read_legacy(path);
+    TorchCheckpoint result;
+    result.path = path;
+    result.legacy = true;
+    const std::vector<StateDictEntry> entries = select_state_dict(f.object, path, &result.lightning);
+    std::unordered_map<std::string, std::shared_ptr<const std::vector<uint8_t>>> loaded;
+    for (const StateDictEntry& e : entries) {
+        const pickle::StorageRef& ref = e.tensor->storage;
+        auto it = f.storages.find(ref.key);
+        if (it == f.storages.end())
+            throw file_error(path, "tensor '" + e.name + "': storage '" + ref.key +
+                                       "' is missing from the file's storage list");
+        auto& bytes = loaded[ref.key];
+        if (!bytes) {
+            const uint8_t* begin = f.file->data() + it->second.offset;
+            bytes = std::make_shared<const std::vector<uint8_t>>(begin, begin + it->second.nbytes);
+        }
+        result.tensors[e.name] = materialize_tensor(*e.tensor, bytes, path + ": tensor '" + e.name + "'");
+        result.names.push_back(e.name);
+    }
+    return result;
+}
+
+}  // namespace
+
 pickle::Document read_torch_checkpoint_tree(const std::string& path) {
+    if (check_container(path) == Container::Legacy) return read_legacy(path).object;
     OpenArchive a = open_archive(path);
     return unpickle_archive(path, a);
 }
 
 TorchCheckpoint load_torch_checkpoint(const std::string& path) {
+    if (check_container(path) == Container::Legacy) return load_legacy_checkpoint(path);
     OpenArchive a = open_archive(path);
     const pickle::Document doc = unpickle_archive(path, a);
 

@@ -1,8 +1,12 @@
 #pragma once
-// PyTorch checkpoints (.ckpt / .bin / .pt / .pth) as torch.save (>= 1.6) writes them: a zip
-// archive <prefix>/data.pkl (the pickled object), <prefix>/data/<key> (one entry per storage,
-// raw little-endian bytes), <prefix>/byteorder, <prefix>/version. Read without Python through the
-// restricted unpickler (core/io/pickle.h): nothing in the file is ever executed.
+// PyTorch checkpoints (.ckpt / .bin / .pt / .pth) as torch.save writes them, read without Python
+// through the restricted unpickler (core/io/pickle.h): nothing in the file is ever executed.
+//  - torch >= 1.6 (zip): <prefix>/data.pkl (the pickled object), <prefix>/data/<key> (one entry
+//    per storage, raw little-endian bytes), <prefix>/byteorder, <prefix>/version.
+//  - torch < 1.6 (legacy): one stream of pickles (magic number, protocol version 1001, sys_info,
+//    the object, the list of storage keys) followed by every storage as an int64 element count
+//    and its raw bytes. E.g. the FID / IS InceptionV3 weights (pt_inception-2015-12-05).
+//  The pre-0.4 tar format is refused with a message.
 //
 // What is returned is the state dict: a Lightning checkpoint's top-level "state_dict", or the
 // top-level dict itself when every value is a tensor (pytorch_model.bin). Everything outside the
@@ -20,15 +24,16 @@ namespace syn {
 
 struct TorchCheckpoint {
     std::string path;
-    std::string archive_prefix;      // the archive's top folder, e.g. "archive" or "last"
+    std::string archive_prefix;      // the archive's top folder, e.g. "archive" or "last" ("" if legacy)
+    bool legacy = false;             // the pre-1.6 stream format
     bool lightning = false;          // tensors came from a top-level "state_dict" entry
     std::vector<std::string> names;  // state-dict order
     TensorMap tensors;               // contiguous, owned copies (or whole storages, shared)
 };
 
-// Reads the state dict of a torch.save zip archive. Throws syn::Error("<path>: <problem>") for a
-// file that is not such an archive (legacy pre-1.6 files get their own message), unsafe entry
-// names, refused globals, missing or short storages, non-tensor state-dict values, big-endian data.
+// Reads the state dict of a torch.save file (zip or legacy). Throws syn::Error("<path>: <problem>")
+// for a file that is neither (pre-0.4 tar files get their own message), unsafe entry names,
+// refused globals, missing or short storages, non-tensor state-dict values, big-endian data.
 TorchCheckpoint load_torch_checkpoint(const std::string& path);
 
 // The same, tensors only.

@@ -12,10 +12,12 @@
 #include "core/io/safetensors.h"
 #include "core/io/torch/torch_runtime.h"
 #include "core/run/catalog.h"
+#include "core/run/celeba_captions_command.h"
 #include "core/run/embed_job.h"
 #include "core/run/glue_command.h"
 #include "core/run/fetch_command.h"
 #include "core/run/progress.h"
+#include "core/run/t2i_command.h"
 
 namespace syn::run {
 namespace {
@@ -62,6 +64,8 @@ int cli_main(int argc, char** argv, const FigureWriter& figures) {
     models->callback(print_models);
     add_glue_command(app);
     add_fetch_command(app);
+    add_t2i_commands(app);
+    add_celeba_captions_command(app);
 
     // embed
     EmbedOptions eo;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/run/progress.h"
+#include "core/run/t2i_options.h"
 
 namespace syn::models {
 class MinGPT;
@@ -16,14 +17,6 @@ class VQGAN;
 }  // namespace syn::models
 
 namespace syn::run {
-
-struct SamplingOptions {
-    int64_t num_tokens = 256;  // codes per image (16 x 16 for celebahq); at most the GPT's block_size
-    double temperature = 1.0;  // 0: greedy (argmax)
-    int64_t top_k = 0;         // 0: off (the study samples with top-k 250)
-    double top_p = 1.0;        // 1: off (nucleus sampling otherwise)
-    int64_t sos_token = 0;     // Net2NetTransformer's SOS
-};
 
 struct SampleRequest {
     int64_t batch = 1;      // rows when there is no prefix (else prefix.size(0))

@@ -1,6 +1,5 @@
 #include "core/run/glue_job.h"
 
-#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -19,6 +18,7 @@
 #include "core/io/errors.h"
 #include "core/io/model_store.h"
 #include "core/io/safetensors.h"
+#include "core/io/torch/autocast.h"
 #include "core/io/torch/tensor_bridge.h"
 #include "core/run/device_choice.h"
 #include "core/text/tokenizer.h"
@@ -29,32 +29,6 @@ namespace fs = std::filesystem;
 using data::GlueTask;
 
 namespace {
-
-// bfloat16 autocast on CUDA for the forward pass (the libtorch API changed in 2.4).
-class CudaAutocast {
-public:
-    explicit CudaAutocast(bool enable) : on_(enable) { set(on_); }
-    ~CudaAutocast() {
-        if (!on_) return;
-        set(false);
-        at::autocast::clear_cache();
-    }
-    CudaAutocast(const CudaAutocast&) = delete;
-    CudaAutocast& operator=(const CudaAutocast&) = delete;
-
-private:
-    static void set(bool enable) {
-        if (!enable && !at::autocast::is_enabled()) return;
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-        at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
-        at::autocast::set_autocast_enabled(at::kCUDA, enable);
-#else
-        at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-        at::autocast::set_enabled(enable);
-#endif
-    }
-    bool on_;
-};
 
 struct Encoded {
     std::vector<text::Encoding> items;
@@ -135,7 +109,7 @@ std::vector<double> predict(models::SequenceClassifier& model, const Encoded& da
         auto b = make_batch(data, rows, pad_id, model.regression(), device);
         at::Tensor logits;
         {
-            CudaAutocast ac(autocast);
+            compat::CudaAutocast ac(autocast);
             logits = model.forward(b.ids, b.mask, b.types);
         }
         logits = logits.to(torch::kCPU, torch::kDouble);
@@ -320,7 +294,7 @@ GlueTaskResult run_glue_task(const GlueJobOptions& o) {
                 auto b = make_batch(train_data, rows, pad, model->regression(), dc.device);
                 at::Tensor loss;
                 {
-                    CudaAutocast ac(autocast);
+                    compat::CudaAutocast ac(autocast);
                     auto logits = model->forward(b.ids, b.mask, b.types);
                     loss = model->loss(logits.to(torch::kFloat), b.targets);
                 }

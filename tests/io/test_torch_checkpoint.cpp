@@ -637,10 +637,23 @@ TEST(TorchCheckpoint, LegacyFormatNotAZipAndBigEndian) {
         std::ofstream out(legacy, std::ios::binary);
         out << std::string("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15);
     }
+    // The legacy stream is read now (see the Legacy* tests); one that stops after the magic
+    // number is truncated.
     std::string msg = error_of([&] { read_torch_checkpoint(legacy); });
-    EXPECT_NE(msg.find("legacy torch.save format not supported; re-save with torch>=1.6"),
+    EXPECT_NE(msg.find("legacy torch.save stream ends before the protocol version"),
               std::string::npos) << msg;
     EXPECT_NE(msg.find(legacy), std::string::npos) << msg;
+
+    // The pre-0.4 tar format is still refused with advice.
+    const std::string tar = tmp.file("tar.pt");
+    {
+        std::string block(512, '\0');
+        block.replace(257, 5, "ustar");
+        std::ofstream(tar, std::ios::binary) << block;
+    }
+    msg = error_of([&] { read_torch_checkpoint(tar); });
+    EXPECT_NE(msg.find("legacy tar torch.save format (torch < 0.4) not supported; re-save with torch>=1.6"),
+              std::string::npos) << msg;
 
     const std::string text = tmp.file("text.pt");
     { std::ofstream(text) << "hello, not a checkpoint"; }
@@ -652,4 +665,178 @@ TEST(TorchCheckpoint, LegacyFormatNotAZipAndBigEndian) {
     write_zip(big, {{"archive/data.pkl", plain_state_dict_pickle()}, {"archive/byteorder", "big"}});
     msg = error_of([&] { read_torch_checkpoint(big); });
     EXPECT_NE(msg.find("big-endian"), std::string::npos) << msg;
+}
+
+// =============================================================================================
+// The legacy (pre-1.6) stream, written byte by byte as torch's _legacy_save does: pickles of the
+// magic number, the protocol version and sys_info, the object (6-field persistent ids), the list
+// of storage keys, then per key an int64 element count and the raw bytes.
+
+namespace {
+
+std::string legacy_magic() {
+    return std::string("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15);
+}
+
+std::string legacy_header(int64_t version = 1001, bool little_endian = true) {
+    PickleWriter v;
+    v.integer(version).stop();
+    PickleWriter info;
+    info.empty_dict().mark();
+    info.str("protocol_version").integer(1001).str("little_endian").boolean(little_endian);
+    info.str("type_sizes").empty_dict().mark().str("short").integer(2).str("int").integer(4);
+    info.str("long").integer(4).setitems();
+    info.setitems().stop();
+    return legacy_magic() + v.bytes() + info.bytes();
+}
+
+// _rebuild_tensor_v2 over a legacy persistent id ('storage', type, key, 'cpu', numel, view),
+// view = None or (view_key, offset, view_numel).
+void legacy_tensor(PickleWriter& w, const std::string& storage_type, const std::string& key,
+                   int64_t numel, int64_t offset, const std::vector<int64_t>& size,
+                   const std::vector<int64_t>& stride, const std::vector<int64_t>& view = {}) {
+    w.global("torch._utils", "_rebuild_tensor_v2");
+    w.mark();
+    w.mark().str("storage").global("torch", storage_type).str(key).str("cpu").integer(numel);
+    if (view.empty()) w.none();
+    else w.mark().str(key + "_view").integer(view[0]).integer(view[1]).tuple();
+    w.tuple().op('Q');
+    w.integer(offset).int_tuple(size).int_tuple(stride).boolean(false);
+    w.global("collections", "OrderedDict").empty_tuple().reduce();
+    w.tuple().reduce();
+}
+
+std::string legacy_keys(const std::vector<std::string>& keys) {
+    PickleWriter w;
+    w.empty_list().mark();
+    for (const auto& k : keys) w.str(k);
+    return w.op('e').stop().bytes();  // APPENDS
+}
+
+// The int64 element count, then the bytes.
+std::string legacy_storage(int64_t count, const std::string& bytes) {
+    std::string out;
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(static_cast<uint64_t>(count) >> (8 * i)));
+    return out + bytes;
+}
+
+std::string int64s(const std::vector<int64_t>& v) {
+    return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(int64_t));
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+    std::ofstream out(path, std::ios::binary);
+    out << bytes;
+}
+
+// OrderedDict {"w": 2x3 view of storage A, "b": [3] at offset 3 of A (shared), "n": 2 int64s of B}.
+std::string legacy_object_pickle() {
+    PickleWriter w;
+    w.global("collections", "OrderedDict").empty_tuple().reduce().put(0).mark();
+    w.str("w");
+    legacy_tensor(w, "FloatStorage", "94001", 6, 0, {2, 3}, {3, 1});
+    w.str("b");
+    legacy_tensor(w, "FloatStorage", "94001", 6, 3, {3}, {1});
+    w.str("n");
+    legacy_tensor(w, "LongStorage", "94002", 2, 0, {2}, {1});
+    w.setitems();
+    return w.stop().bytes();
+}
+
+std::string legacy_file(const std::string& header = legacy_header(),
+                        const std::string& storages = legacy_storage(6, floats({1, 2, 3, 4, 5, 6})) +
+                                                      legacy_storage(2, int64s({-7, 1LL << 40}))) {
+    return header + legacy_object_pickle() + legacy_keys({"94001", "94002"}) + storages;
+}
+
+}  // namespace
+
+TEST(TorchCheckpoint, LegacyStateDictIsRead) {
+    TempDir tmp;
+    const std::string path = tmp.file("legacy.pth");
+    write_file(path, legacy_file());
+    const TorchCheckpoint ckpt = load_torch_checkpoint(path);
+    EXPECT_TRUE(ckpt.legacy);
+    EXPECT_FALSE(ckpt.lightning);
+    EXPECT_EQ(ckpt.names, (std::vector<std::string>{"w", "b", "n"}));
+    const RawTensor& w = ckpt.tensors.at("w");
+    EXPECT_EQ(w.shape, (std::vector<int64_t>{2, 3}));
+    EXPECT_EQ(as_floats(w), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+    EXPECT_EQ(as_floats(ckpt.tensors.at("b")), (std::vector<float>{4, 5, 6}));
+    const RawTensor& n = ckpt.tensors.at("n");
+    ASSERT_EQ(n.dtype, DType::I64);
+    std::vector<int64_t> ints(2);
+    std::memcpy(ints.data(), n.data, 16);
+    EXPECT_EQ(ints, (std::vector<int64_t>{-7, 1LL << 40}));
+
+    // The tree is available too, and a protocol-4 magic pickle (with FRAME) is accepted.
+    EXPECT_TRUE(read_torch_checkpoint_tree(path).root().is<pickle::Dict>());
+    std::string framed = "\x80\x04\x95";
+    framed += std::string("\x0c\0\0\0\0\0\0\0", 8) + legacy_magic().substr(2);
+    write_file(path, legacy_file(framed + legacy_header().substr(legacy_magic().size())));
+    EXPECT_EQ(as_floats(read_torch_checkpoint(path).at("b")), (std::vector<float>{4, 5, 6}));
+}
+
+TEST(TorchCheckpoint, LegacyStorageViewMetadata) {
+    TempDir tmp;
+    const std::string path = tmp.file("view.pt");
+    PickleWriter w;
+    w.empty_dict().str("v");
+    // A view of 3 elements starting at element 2 of a 5-element root; tensor offset 1 inside it.
+    legacy_tensor(w, "FloatStorage", "7", 5, 1, {2}, {1}, {2, 3});
+    w.setitem().stop();
+    write_file(path, legacy_header() + w.bytes() + legacy_keys({"7"}) +
+                         legacy_storage(5, floats({10, 11, 12, 13, 14})));
+    EXPECT_EQ(as_floats(read_torch_checkpoint(path).at("v")), (std::vector<float>{13, 14}));
+
+    PickleWriter bad;
+    bad.empty_dict().str("v");
+    legacy_tensor(bad, "FloatStorage", "7", 5, 0, {2}, {1}, {4, 3});
+    bad.setitem().stop();
+    write_file(path, legacy_header() + bad.bytes() + legacy_keys({"7"}) +
+                         legacy_storage(5, floats({10, 11, 12, 13, 14})));
+    const std::string msg = error_of([&] { read_torch_checkpoint(path); });
+    EXPECT_NE(msg.find("lies outside its root storage of 5 elements"), std::string::npos) << msg;
+}
+
+TEST(TorchCheckpoint, LegacyErrorsNameTheProblem) {
+    TempDir tmp;
+    const std::string path = tmp.file("bad.pth");
+    auto message = [&](const std::string& bytes) {
+        write_file(path, bytes);
+        const std::string msg = error_of([&] { read_torch_checkpoint(path); });
+        EXPECT_NE(msg.find(path), std::string::npos) << msg;
+        return msg;
+    };
+    const std::string a = legacy_storage(6, floats({1, 2, 3, 4, 5, 6}));
+    const std::string b = legacy_storage(2, int64s({1, 2}));
+
+    EXPECT_NE(message(legacy_file(legacy_header(1000))).find("protocol version 1000, expected 1001"),
+              std::string::npos);
+    EXPECT_NE(message(legacy_file(legacy_header(1001, false))).find("big-endian"), std::string::npos);
+    // Element count in the file differs from the pickle's.
+    EXPECT_NE(message(legacy_file(legacy_header(), legacy_storage(5, floats({1, 2, 3, 4, 5, 6})) + b))
+                  .find("storage '94001' holds 5 elements in the file, but the pickle declares 6 F32"),
+              std::string::npos);
+    // Bytes cut short, and the count itself cut short.
+    const std::string full = legacy_file();
+    EXPECT_NE(message(full.substr(0, full.size() - 3)).find("truncated: storage '94002' needs 16 bytes"),
+              std::string::npos);
+    EXPECT_NE(message(full.substr(0, full.size() - 16 - 4)).find("truncated: storage '94002' has no element count"),
+              std::string::npos);
+    // A key in the list that no tensor uses; a tensor whose storage is not in the list.
+    const std::string body = legacy_header() + legacy_object_pickle();
+    EXPECT_NE(message(body + legacy_keys({"94001", "94002", "5"}) + a + b).find("storage '5' is listed but no tensor"),
+              std::string::npos);
+    EXPECT_NE(message(body + legacy_keys({"94001"}) + a).find("storage '94002' is missing from the file's storage list"),
+              std::string::npos);
+    // No key list at all; a bare pickle that is not torch.save's.
+    EXPECT_NE(message(body).find("ends before the storage key list"), std::string::npos);
+    PickleWriter plain;
+    plain.empty_dict().stop();
+    EXPECT_NE(message(plain.bytes()).find("without torch.save's magic number"), std::string::npos);
+    // A refused global inside the object pickle is still refused.
+    PickleWriter evil;
+    evil.global("os", "system").str("echo").op(0x85).reduce().stop();
+    EXPECT_NE(message(legacy_header() + evil.bytes()).find("refused global os.system"), std::string::npos);
 }

@@ -4,8 +4,10 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <sstream>
 
 #include "core/io/errors.h"
+#include "core/io/torch/tensor_bridge.h"
 #include "core/run/train_mapping.h"
 #include "models/mingpt.h"
 #include "models/prefix_mapping.h"
@@ -45,8 +47,10 @@ TEST(MappingTrainer, FewStepsLowerTheLossAndLeaveTheGptFrozen) {
     options.learning_rate = 5e-3;
     options.seed = 1;
     std::vector<long long> progress;
-    auto report = train_mapping(mapping, *model.gpt, text, codes, options, nullptr,
-                                [&](const std::string&, long long done, long long) { progress.push_back(done); });
+    MappingTrainHooks hooks;
+    hooks.progress = [&](const std::string&, long long done, long long) { progress.push_back(done); };
+    MappingTrainState state;
+    auto report = train_mapping(mapping, *model.gpt, MappingData{codes, text}, options, state, {}, hooks);
     torch::NoGradGuard no_grad;
     const double after = mapping_loss(mapping, *model.gpt, text, codes).item<double>();
     std::printf("  loss %.4f -> %.4f over %lld steps (epoch losses %.4f .. %.4f)\n", before, after,
@@ -69,13 +73,74 @@ TEST(MappingTrainer, MaxStepsCancelAndBadInput) {
     MappingTrainOptions o;
     o.batch_size = 3;
     o.max_steps = 5;
-    EXPECT_EQ(train_mapping(mapping, gpt, text, codes, o).steps, 5);
+    auto train = [&](const MappingData& data, const MappingTrainHooks& hooks = {}) {
+        MappingTrainState state;
+        return train_mapping(mapping, gpt, data, o, state, {}, hooks);
+    };
+    EXPECT_EQ(train({codes, text}).steps, 5);
     CancelToken token;
     token.cancel();
-    EXPECT_THROW(train_mapping(mapping, gpt, text, codes, o, &token), Cancelled);
-    EXPECT_THROW(train_mapping(mapping, gpt, text.narrow(0, 0, 9), codes, o), syn::Error);          // N differs
-    EXPECT_THROW(train_mapping(mapping, gpt, text, at::zeros({10, 10}, at::kLong), o), syn::Error);  // > block
-    EXPECT_THROW(train_mapping(mapping, gpt, at::randn({10, 5}), codes, o), syn::Error);           // width
+    MappingTrainHooks cancelled;
+    cancelled.cancel = &token;
+    EXPECT_THROW(train({codes, text}, cancelled), Cancelled);
+    EXPECT_THROW(train({codes, text.narrow(0, 0, 9)}), syn::Error);          // N differs
+    EXPECT_THROW(train({at::zeros({10, 10}, at::kLong), text}), syn::Error);  // > block
+    EXPECT_THROW(train({codes, at::randn({10, 5})}), syn::Error);           // width
+    MappingData owners{codes, at::randn({4, 4}), at::tensor({0, 1, 2, 10}, at::kLong)};
+    EXPECT_THROW(train(owners), syn::Error);  // a caption of image 10 of 10
+    MappingData random{codes};
+    random.random_dim = 5;
+    EXPECT_THROW(train(random), syn::Error);  // the mapping takes 4
+    random.random_dim = 4;
+    EXPECT_EQ(train(random).steps, 5);
+}
+
+// Resuming from the state and optimizer saved at an epoch end gives the same losses and weights as an
+// uninterrupted run; several captions per image are drawn one per image per epoch.
+TEST(MappingTrainer, ResumedRunEqualsUninterruptedRun) {
+    GPTConfig c;
+    c.vocab_size = 16, c.block_size = 9, c.n_layer = 1, c.n_head = 2, c.n_embd = 8;
+    torch::manual_seed(5);
+    MinGPT gpt(c);
+    auto codes = at::randint(0, 16, {12, 9}, at::kLong);
+    MappingData data{codes, at::randn({30, 4}), at::arange(30, at::kLong).remainder(12)};
+    MappingTrainOptions o;
+    o.batch_size = 5;
+    o.epochs = 3;
+    o.seed = 9;
+    EXPECT_EQ(mapping_samples_per_epoch(data), 12);  // one caption per image per epoch
+
+    torch::manual_seed(1);
+    PrefixMapping straight(4, 8);
+    MappingTrainState s1;
+    auto full = train_mapping(straight, gpt, data, o, s1);
+    EXPECT_EQ(full.steps, 9);
+    EXPECT_EQ(s1.epochs_done, 3);
+
+    torch::manual_seed(1);
+    PrefixMapping resumed(4, 8);
+    MappingTrainState s2;
+    std::stringstream saved_optimizer;
+    MappingTrainHooks first;
+    first.stop_after_epochs = 1;
+    first.on_epoch_end = [&](const MappingTrainState&, const MappingTrainReport&, torch::optim::Optimizer& opt) {
+        saved_optimizer.str("");
+        torch::save(opt, saved_optimizer);
+    };
+    auto part = train_mapping(resumed, gpt, data, o, s2, {}, first);
+    EXPECT_EQ(part.steps, 3);
+    EXPECT_EQ(s2.epochs_done, 1);
+    MappingTrainHooks second;
+    second.restore_optimizer = [&](torch::optim::Optimizer& opt) { torch::load(opt, saved_optimizer); };
+    auto rest = train_mapping(resumed, gpt, data, o, s2, part, second);
+    ASSERT_EQ(rest.step_losses.size(), full.step_losses.size());
+    for (std::size_t i = 0; i < full.step_losses.size(); ++i) EXPECT_DOUBLE_EQ(rest.step_losses[i], full.step_losses[i]) << i;
+    EXPECT_TRUE(at::allclose(syn::to_torch(straight.state_dict().at("linear.weight")),
+                             syn::to_torch(resumed.state_dict().at("linear.weight")), 0, 0));
+
+    MappingData every = data;
+    every.all_captions = true;
+    EXPECT_EQ(mapping_samples_per_epoch(every), 30);
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
+#include "ui/panels/face_generation_panel.h"
+
 namespace syn::ui {
 
 PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
@@ -42,16 +44,17 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
     status_ = new QLabel("Nearest captions per selected encoder appear here.", this);
     status_->setWordWrap(true);
 
-    // The text-to-image issue adds face generations here; until then the space says so plainly.
+    // Face generation (the text-to-image probe) beside the nearest captions, with the same prompt.
     auto* faces = new QGroupBox("Face generation", this);
-    faces->setObjectName("faceGenerationPlaceholder");
-    auto* faces_label = new QLabel("Face generation (text-to-image issue): not available yet", faces);
-    faces_label->setAlignment(Qt::AlignCenter);
-    faces_label->setWordWrap(true);
-    faces_label->setStyleSheet("QLabel { border: 2px dashed #999; color: #888; padding: 16px; font-style: italic; }");
+    faces->setObjectName("faceGenerationBox");
+    faces_ = new FaceGenerationPanel(faces);
     auto* faces_layout = new QVBoxLayout(faces);
-    faces_layout->addWidget(faces_label);
-    faces->setMaximumWidth(260);
+    faces_layout->setContentsMargins(4, 2, 4, 4);
+    faces_layout->addWidget(faces_);
+    connect(faces_, &FaceGenerationPanel::generateClicked, this, [this] {
+        // Without a prompt the panel says so (with anything else missing); the cursor goes to the box.
+        if (!faces_->generate(prompt_->text().trimmed()) && prompt_->text().trimmed().isEmpty()) prompt_->setFocus();
+    });
 
     auto* top = new QHBoxLayout;
     top->addWidget(prompt_, 1);
@@ -63,9 +66,11 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
     left->addWidget(status_);
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
-    layout->addLayout(left, 1);
-    layout->addWidget(faces);
+    layout->addLayout(left, 4);
+    layout->addWidget(faces, 5);
 }
+
+void PromptPanel::setComputeWorker(ComputeWorker* worker) { faces_->setWorker(worker); }
 
 QString PromptPanel::prompt() const { return prompt_->text(); }
 void PromptPanel::setPrompt(const QString& text) { prompt_->setText(text); }

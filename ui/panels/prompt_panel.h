@@ -1,6 +1,7 @@
 #pragma once
 // The prompt box: type a text, see per selected encoder its nearest captions in the loaded data.
-// Below it, the place where the text-to-image issue adds face generations (marked as not there yet).
+// Beside it, face generation (the text-to-image probe): the same prompt through a CLIP-encoder and a
+// BERT-encoder mapping into the face generator, with CLIP-S, and Figure 1 export.
 #include <QWidget>
 
 #include "ui/compute/jobs.h"
@@ -13,6 +14,9 @@ class QPushButton;
 
 namespace syn::ui {
 
+class ComputeWorker;
+class FaceGenerationPanel;
+
 class PromptPanel : public QWidget {
     Q_OBJECT
 public:
@@ -24,6 +28,9 @@ public:
     void showResult(const PromptResult& result);
     void showMessage(const QString& text);
     QTreeWidget* results() const { return results_; }
+    FaceGenerationPanel* faceGeneration() const { return faces_; }
+    // Face generation runs its jobs on this worker.
+    void setComputeWorker(ComputeWorker* worker);
 
 signals:
     void searchRequested(const QString& prompt, int k);
@@ -34,6 +41,7 @@ private:
     QPushButton* search_;
     QTreeWidget* results_;
     QLabel* status_;
+    FaceGenerationPanel* faces_;
 };
 
 }  // namespace syn::ui

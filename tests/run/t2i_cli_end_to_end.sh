@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The text-to-image probe on the command line with the tiny fixtures: captions from CelebA-style
+# attributes (`captions-from-attributes`), a Multi-Modal CelebA-HQ layout this script writes (faces =
+# tiny-clip's two test PNGs, one corrupt file), `train-mapping` with tiny-bert on tiny-taming for a
+# few steps, an interrupted-then-resumed run, `generate` twice with the same seed (same files),
+# `score` with tiny-clip, and bad input exiting 1 with a message naming the problem.
+# Usage: t2i_cli_end_to_end.sh <synesthesia binary> <work dir> <default shared dir>
+set -euo pipefail
+BIN="$1"
+WORK="$2"
+SHARED="${SYNESTHESIA_SHARED:-$3}"
+FIX="${SYNESTHESIA_FIXTURES:-$SHARED/fixtures}"
+if [ ! -d "$FIX/models/tiny-taming" ]; then
+  echo "fixture model '$FIX/models/tiny-taming' is absent: set SYNESTHESIA_SHARED or SYNESTHESIA_FIXTURES (test skipped)"
+  exit 77
+fi
+rm -rf "$WORK"
+mkdir -p "$WORK/faces/images"
+export SYN_CACHE_DIR="$WORK/cache"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# CelebA attribute annotations for 9 faces (a subset of the 40 attributes).
+{
+  echo 9
+  echo "Male Smiling Blond_Hair Eyeglasses Wearing_Hat"
+  for i in 0 1 2 3 4 5 6 7 8; do
+    m=$(( i % 2 ? 1 : -1 )); s=$(( i % 3 ? 1 : -1 )); b=$(( i % 4 ? -1 : 1 ))
+    echo "$i.jpg $m $s $b -1 $(( i == 4 ? 1 : -1 ))"
+  done
+} > "$WORK/attributes.txt"
+"$BIN" captions-from-attributes --attributes "$WORK/attributes.txt" --out "$WORK/faces" --per-image 3 --seed 1 \
+  || fail "captions-from-attributes"
+[ "$(ls "$WORK/faces/text" | wc -l)" = 9 ] || fail "expected 9 caption files"
+[ "$(wc -l < "$WORK/faces/text/0.txt")" = 3 ] || fail "expected 3 captions per face"
+for i in 0 1 2 3 4 5 6 7; do cp "$FIX/models/tiny-clip/image$(( i % 2 )).png" "$WORK/faces/images/$i.png"; done
+echo "not an image" > "$WORK/faces/images/8.png"
+seq 0 8 > "$WORK/faces/train.txt"
+
+TRAIN=(train-mapping --generator "$FIX/models/tiny-taming" --data "$WORK/faces" --encoder "$FIX/models/tiny-bert"
+       --batch-size 4 --epochs 3 --lr 0.005 --device cpu)
+"$BIN" "${TRAIN[@]}" --out "$WORK/mapping" 2> "$WORK/train.log" > "$WORK/train.out" || { cat "$WORK/train.log"; fail "train-mapping"; }
+grep -q "1 unreadable images" "$WORK/train.log" || { cat "$WORK/train.log"; fail "the corrupt face was not counted"; }
+[ -f "$WORK/mapping/mapping.safetensors" ] || fail "no checkpoint"
+[ "$(wc -l < "$WORK/mapping/losses.csv")" = 7 ] || fail "expected 6 steps in losses.csv"
+# The same run again: already finished, resumed without training.
+"$BIN" "${TRAIN[@]}" --out "$WORK/mapping" 2> "$WORK/train2.log" > /dev/null || fail "second train-mapping"
+grep -q "resuming from epoch 3" "$WORK/train2.log" || { cat "$WORK/train2.log"; fail "the finished run was not resumed"; }
+
+GEN=(generate --generator "$FIX/models/tiny-taming" --mapping "$WORK/mapping/mapping.safetensors" --seeds 1,2
+     --prompt "a smiling man with blond hair" --prompt "a woman wearing a hat" --top-k 20 --device cpu)
+"$BIN" "${GEN[@]}" --out "$WORK/gen1" 2> "$WORK/gen1.log" || { cat "$WORK/gen1.log"; fail "generate"; }
+"$BIN" "${GEN[@]}" --out "$WORK/gen2" 2> "$WORK/gen2.log" || fail "generate again"
+[ "$(ls "$WORK/gen1"/*.png | wc -l)" = 4 ] || fail "expected 4 PNGs"
+[ "$(wc -l < "$WORK/gen1/images.jsonl")" = 4 ] || fail "expected 4 manifest lines"
+for f in "$WORK"/gen1/*.png; do cmp -s "$f" "$WORK/gen2/$(basename "$f")" || fail "same seed, different image: $f"; done
+cmp -s "$WORK/gen1/p0_seed1.png" "$WORK/gen1/p0_seed2.png" && fail "seeds 1 and 2 gave the same image"
+
+"$BIN" score --clip "$FIX/models/tiny-clip" --runs "$WORK/gen1" --device cpu --out "$WORK/score" \
+  > "$WORK/score.md" 2> "$WORK/score.log" || { cat "$WORK/score.log"; fail "score"; }
+[ -f "$WORK/score/table3.md" ] || fail "no table3.md"
+grep -qi "not computed" "$WORK/score/table3.md" || fail "IS without weights must say 'not computed'"
+
+# Bad input: a mapping checkpoint that is not one, a missing data folder.
+printf '\x08\x00\x00\x00\x00\x00\x00\x00{}      ' > "$WORK/plain.safetensors"
+if "$BIN" generate --generator "$FIX/models/tiny-taming" --mapping "$WORK/plain.safetensors" --prompt x --device cpu \
+     --out "$WORK/bad" 2> "$WORK/bad.log"; then fail "a non-mapping checkpoint was accepted"; fi
+grep -q "metadata key 'encoder'" "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "unclear error for a bad checkpoint"; }
+if "$BIN" train-mapping --generator "$FIX/models/tiny-taming" --data "$WORK/nowhere" --encoder random --out "$WORK/x" \
+     --device cpu 2> "$WORK/bad2.log"; then fail "a missing data folder was accepted"; fi
+grep -q "nowhere" "$WORK/bad2.log" || { cat "$WORK/bad2.log"; fail "the error does not name the folder"; }
+echo "t2i CLI end to end: OK"
