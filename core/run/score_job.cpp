@@ -356,13 +356,13 @@ std::vector<TableRow> table_rows(const ScoreJobResult& r, const std::string& pm)
     const bool is_on = is_computed_anywhere(r);
     for (const auto& e : r.encoders)
         rows.push_back({e.label + " (ours)", e.group, std::to_string(e.seeds.size()), std::to_string(e.images),
-                        is_on ? mean_pm(e.is, 2, 2, pm) : kNotComputed, mean_pm(e.clip_s, 2, 3, pm)});
+                        is_on ? mean_pm(e.is, 2, 3, pm) : kNotComputed, mean_pm(e.clip_s, 2, 3, pm)});
     if (r.ground_truth.computed)
         rows.push_back({"Ground-truth pairs (ours)", "", "", std::to_string(r.ground_truth.images.size()), "–",
                         fixed(r.ground_truth.clip_s, 2)});
     for (const auto& g : r.groups)
         rows.push_back({g.group + ", grouped (ours)", g.group, std::to_string(g.clip_s_values.size()) + " values", "",
-                        is_on ? mean_pm(g.is, 2, 2, pm) : kNotComputed, mean_pm(g.clip_s, 3, 3, pm)});
+                        is_on ? mean_pm(g.is, 2, 3, pm) : kNotComputed, mean_pm(g.clip_s, 3, 3, pm)});
     const std::string paper_suffix = r.kind == "hessel" ? " (paper, 100 x cos)" : " (paper)";
     for (const auto& p : paper_t2i_rows()) {
         const bool gt = std::string(p.id).empty();
@@ -770,10 +770,12 @@ std::string score_table_markdown(const ScoreJobResult& r) {
     for (const auto& row : table_rows(r, "±"))
         s << "| " << markdown_cell(row.label) << " | " << markdown_cell(row.group) << " | " << row.seeds << " | "
           << row.images << " | " << row.is << " | " << row.clip_s << " |\n";
-    s << "\n| Groups | Metric | n | t | df | p (ours) | p (paper) |\n|---|---|---|---|---|---|---|\n";
-    for (const auto& t : test_rows(r))
-        s << "| " << markdown_cell(t.label) << " | " << t.metric << " | " << t.n << " | " << t.t << " | " << t.df
-          << " | " << markdown_cell(t.p_ours) << " | " << t.p_paper << " |\n";
+    if (!r.tests.empty()) {
+        s << "\n| Groups | Metric | n | t | df | p (ours) | p (paper) |\n|---|---|---|---|---|---|---|\n";
+        for (const auto& t : test_rows(r))
+            s << "| " << markdown_cell(t.label) << " | " << t.metric << " | " << t.n << " | " << t.t << " | " << t.df
+              << " | " << markdown_cell(t.p_ours) << " | " << t.p_paper << " |\n";
+    }
     s << '\n';
     for (const auto& note : footnotes(r)) s << markdown_cell(note) << "\n\n";
     return s.str();
@@ -793,12 +795,14 @@ std::string score_table_latex(const ScoreJobResult& r) {
         s << cell(row.label) << " & " << cell(row.group) << " & " << cell(row.seeds) << " & " << cell(row.images)
           << " & " << pm_cell(row.is) << " & " << pm_cell(row.clip_s) << " \\\\\n";
     s << "\\bottomrule\n\\end{tabular}\n\n";
-    s << "\\begin{tabular}{l l r r r r r}\n\\toprule\nGroups & Metric & n & t & df & p (ours) & p (paper) \\\\\n"
-         "\\midrule\n";
-    for (const auto& t : test_rows(r))
-        s << cell(t.label) << " & " << cell(t.metric) << " & " << cell(t.n) << " & " << cell(t.t) << " & "
-          << cell(t.df) << " & " << cell(t.p_ours) << " & " << cell(t.p_paper) << " \\\\\n";
-    s << "\\bottomrule\n\\end{tabular}\n\n";
+    if (!r.tests.empty()) {
+        s << "\\begin{tabular}{l l r r r r r}\n\\toprule\nGroups & Metric & n & t & df & p (ours) & p (paper) \\\\\n"
+             "\\midrule\n";
+        for (const auto& t : test_rows(r))
+            s << cell(t.label) << " & " << cell(t.metric) << " & " << cell(t.n) << " & " << cell(t.t) << " & "
+              << cell(t.df) << " & " << cell(t.p_ours) << " & " << cell(t.p_paper) << " \\\\\n";
+        s << "\\bottomrule\n\\end{tabular}\n\n";
+    }
     for (const auto& note : footnotes(r)) s << "\\par\\noindent{\\footnotesize " << latex_escape(note) << "}\n";
     return s.str();
 }

@@ -2,10 +2,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 
+#include "core/data/mm_celeba_hq.h"
 #include "core/io/errors.h"
 #include "core/run/progress.h"
 #include "core/run/t2i_job.h"
@@ -77,6 +79,9 @@ void add_generate(CLI::App& app) {
         GenerateJobOptions o;
         std::vector<std::string> prompts;
         std::string prompt_file;
+        std::string data, split = "test";
+        std::size_t max_images = 0;
+        std::size_t caption_index = 0;
         CancelToken cancel;
         TerminalProgress bar;
     };
@@ -90,6 +95,14 @@ void add_generate(CLI::App& app) {
     cmd->add_option("--encoder", o.encoder, "Override the encoder the checkpoint names (same model elsewhere)");
     cmd->add_option("--prompt", st->prompts, "A prompt (repeatable)");
     cmd->add_option("--prompts", st->prompt_file, "A text file, one prompt per line (blank lines ignored)");
+    cmd->add_option("--data", st->data,
+                    "Multi-Modal CelebA-HQ folder: prompt with one caption of each face of --split")
+        ->excludes("--prompts");
+    cmd->add_option("--split", st->split, "The split of --data")->capture_default_str();
+    cmd->add_option("--max-images", st->max_images, "With --data: the first N faces (0 = all)")->capture_default_str();
+    cmd->add_option("--caption-index", st->caption_index,
+                    "With --data: which caption of each face (0 = the first; faces with fewer use their last)")
+        ->capture_default_str();
     cmd->add_option("--seeds", o.seeds, "Seeds, comma-separated: every prompt once per seed")
         ->delimiter(',')
         ->capture_default_str();
@@ -104,7 +117,13 @@ void add_generate(CLI::App& app) {
         st->o.prompts = st->prompts;
         if (!st->prompt_file.empty())
             for (auto& p : read_prompt_file(st->prompt_file)) st->o.prompts.push_back(std::move(p));
-        if (st->o.prompts.empty()) throw Error("generate: give --prompt TEXT or --prompts FILE");
+        if (!st->data.empty()) {
+            auto faces = data::load_mm_celeba_hq(st->data, st->split, st->max_images);
+            for (const auto& face : faces.samples)
+                st->o.prompts.push_back(face.captions[std::min(st->caption_index, face.captions.size() - 1)]);
+            std::fprintf(stderr, "%zu prompts from %s (%s)\n", faces.samples.size(), st->data.c_str(), st->split.c_str());
+        }
+        if (st->o.prompts.empty()) throw Error("generate: give --prompt TEXT, --prompts FILE or --data DIR");
         install_interrupt_handler(&st->cancel);
         auto r = run_generate(st->o, st->bar.sink(), &st->cancel);
         install_interrupt_handler(nullptr);

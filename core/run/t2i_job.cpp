@@ -436,7 +436,8 @@ GenerateJobResult run_generate(const GenerateJobOptions& o, const ProgressSink& 
             ProgressSink inner;
             if (progress)
                 inner = [&](const std::string& stage, long long step, long long steps) {
-                    progress(stage, done * steps + step * count, total * steps);
+                    if (stage == "sampling") progress(stage, done * steps + step * count, total * steps);  // tokens
+                    else progress(stage, done + step, total);  // decoded images
                 };
             auto images = generate_images(*model.gpt, *model.vqgan, request, sampling, cancel, inner);
             for (int64_t r = 0; r < count; ++r) {

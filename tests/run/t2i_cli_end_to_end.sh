@@ -54,8 +54,13 @@ GEN=(generate --generator "$FIX/models/tiny-taming" --mapping "$WORK/mapping/map
 [ "$(wc -l < "$WORK/gen1/images.jsonl")" = 4 ] || fail "expected 4 manifest lines"
 for f in "$WORK"/gen1/*.png; do cmp -s "$f" "$WORK/gen2/$(basename "$f")" || fail "same seed, different image: $f"; done
 cmp -s "$WORK/gen1/p0_seed1.png" "$WORK/gen1/p0_seed2.png" && fail "seeds 1 and 2 gave the same image"
+# Prompts from the data set: one caption of each of the first 3 faces.
+"$BIN" generate --generator "$FIX/models/tiny-taming" --mapping "$WORK/mapping/mapping.safetensors" --data "$WORK/faces" \
+  --split train --max-images 3 --device cpu --out "$WORK/gen3" 2> "$WORK/gen3.log" || { cat "$WORK/gen3.log"; fail "generate --data"; }
+[ "$(wc -l < "$WORK/gen3/images.jsonl")" = 3 ] || fail "expected 3 images from --data"
+grep -q "$(head -1 "$WORK/faces/text/0.txt")" "$WORK/gen3/images.jsonl" || fail "the first face's caption is not a prompt"
 
-"$BIN" score --clip "$FIX/models/tiny-clip" --runs "$WORK/gen1" --device cpu --out "$WORK/score" \
+"$BIN" score --clip "$FIX/models/tiny-clip" "$WORK/gen1" --device cpu --out "$WORK/score" \
   > "$WORK/score.md" 2> "$WORK/score.log" || { cat "$WORK/score.log"; fail "score"; }
 [ -f "$WORK/score/table3.md" ] || fail "no table3.md"
 grep -qi "not computed" "$WORK/score/table3.md" || fail "IS without weights must say 'not computed'"

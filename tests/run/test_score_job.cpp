@@ -370,6 +370,53 @@ TEST(ScoreJob, PerImageClipSAndAggregatesAgainstGoldens) {
     EXPECT_EQ(tex.find("\\$\\textbackslash"), std::string::npos) << "the ± sign must not be escaped";
 }
 
+TEST(ScoreJob, GroundTruthRowFromTheDatasetLayout) {
+    SYN_REQUIRE_SHARED();
+    Folders f;
+    // A two-face Multi-Modal CelebA-HQ: images/<n>.png, text/<n>.txt (blank lines are skipped), test.txt;
+    // face 2 is listed with a corrupt image and is skipped, not fatal.
+    const fs::path data = f.root / "mmceleba";
+    fs::create_directories(data / "images");
+    fs::create_directories(data / "text");
+    const auto texts = golden_texts();
+    const std::map<int, std::vector<int>> captions = {{0, {0, 2}}, {1, {1, 3, 4}}};
+    for (const auto& [face, text_ids] : captions) {
+        fs::copy_file(tiny_clip() / ("image" + std::to_string(face) + ".png"),
+                      data / "images" / (std::to_string(face) + ".png"));
+        std::ofstream txt(data / "text" / (std::to_string(face) + ".txt"));
+        for (int t : text_ids) txt << texts[t] << "\n\n";
+    }
+    std::ofstream(data / "images" / "2.png", std::ios::binary) << "not a png";
+    std::ofstream(data / "text" / "2.txt") << "a face\n";
+    std::ofstream(data / "test.txt") << "0\n1\n2\n";
+
+    ScoreJobOptions o = f.options();
+    o.generation_dirs = {f.random};
+    o.data_dir = data.string();
+    const ScoreJobResult r = run_score(o);
+    const at::Tensor g = golden("clip_score_100cos");
+    double sum = 0;
+    int pairs = 0;
+    for (const auto& [face, text_ids] : captions)
+        for (int t : text_ids) {
+            sum += g[face][t].item<double>();
+            ++pairs;
+        }
+    ASSERT_TRUE(r.ground_truth.computed);
+    EXPECT_EQ(r.ground_truth.pairs, std::size_t(pairs));
+    ASSERT_EQ(r.ground_truth.images.size(), 2u);
+    EXPECT_EQ(r.ground_truth.images[1].clip_s.size(), 3u);
+    EXPECT_NEAR(r.ground_truth.images[1].clip_s[2], g[1][4].item<double>(), 1e-3);
+    EXPECT_NEAR(r.ground_truth.clip_s, sum / pairs, 1e-3);
+    ASSERT_EQ(r.ground_truth.skipped.size(), 1u);
+    EXPECT_NE(r.ground_truth.skipped[0].path.find("2.png"), std::string::npos);
+    char cell[32];
+    std::snprintf(cell, sizeof cell, "%.2f", r.ground_truth.clip_s);
+    EXPECT_NE(score_table_markdown(r).find(std::string("| Ground-truth pairs (ours) |  |  | 2 | – | ") + cell),
+              std::string::npos)
+        << score_table_markdown(r);
+}
+
 TEST(ScoreJob, HesselKindAgainstGoldens) {
     SYN_REQUIRE_SHARED();
     Folders f;
@@ -452,14 +499,27 @@ TEST(ScoreJob, InceptionScoreWithWeightsTheTestWrites) {
     // user's weights file would be.
     torch::manual_seed(2024);
     syn::models::InceptionV3 net;
+    {
+        // torch's default initialisation shrinks activations layer after layer (all images end
+        // with the same features, IS = 1 to 9 digits): He-normal convolutions keep their scale, and
+        // a wide classifier makes two images' class distributions differ visibly.
+        torch::NoGradGuard no_grad;
+        for (auto& p : net.module().named_parameters()) {
+            auto& w = p.value();
+            if (p.key() == "fc.weight") w.normal_(0.0, 1.0);
+            else if (w.dim() == 4) w.normal_(0.0, std::sqrt(2.0 / double(w.size(1) * w.size(2) * w.size(3))));
+        }
+    }
     syn::TensorMap tensors;
     for (const auto& p : net.module().named_parameters()) tensors[p.key()] = syn::from_torch(p.value());
     for (const auto& b : net.module().named_buffers()) tensors[b.key()] = syn::from_torch(b.value());
     const std::string weights = (f.root / "inception_test.safetensors").string();
     syn::write_safetensors(weights, tensors);
 
+    // Seed 0: two images, seed 1: three (one split each: every split holds at least two images).
+    const std::vector<Entry> entries = {{0, 0, 0}, {1, 1, 0}, {0, 2, 1}, {0, 3, 1}, {1, 4, 1}};
     ScoreJobOptions o = f.options();
-    o.generation_dirs = {f.bert};  // 2 seeds x 2 small images
+    o.generation_dirs = {write_generation(f.root, "gen_is", "roberta-base", "mean", entries)};
     o.inception_weights = weights;
     o.is_splits = 10;              // capped: one split per seed (two images each)
     const ScoreJobResult r = run_score(o);
@@ -471,7 +531,7 @@ TEST(ScoreJob, InceptionScoreWithWeightsTheTestWrites) {
         // The seed's images in manifest order (the fixtures differ in size: 64 x 48 and 40 x 70), each
         // through the network on its own.
         std::vector<at::Tensor> rows;
-        for (const auto& entry : f.bert_entries) {
+        for (const auto& entry : entries) {
             if (entry.seed != seed.seed) continue;
             const auto image = syn::models::read_rgb_image(
                 (tiny_clip() / ("image" + std::to_string(entry.image) + ".png")).string());
@@ -487,7 +547,7 @@ TEST(ScoreJob, InceptionScoreWithWeightsTheTestWrites) {
                     seed.is.mean, is);
         ASSERT_TRUE(seed.is.computed);
         EXPECT_EQ(seed.is.splits, 1);
-        EXPECT_GT(is, 1.0);
+        EXPECT_GT(is, 1.001);
         EXPECT_NEAR(seed.is.mean, is, 1e-6 * is);
         by_hand.push_back(is);
     }
@@ -496,6 +556,7 @@ TEST(ScoreJob, InceptionScoreWithWeightsTheTestWrites) {
     const std::string md = score_table_markdown(r);
     EXPECT_EQ(md.find("IS: not computed"), std::string::npos);
     EXPECT_NE(md.find("computed on the real generated images"), std::string::npos);
+    EXPECT_EQ(md.find("| Groups |"), std::string::npos) << "one group: no test table";
     char cell[32];
     std::snprintf(cell, sizeof cell, "%.2f", e.is.mean);
     EXPECT_NE(md.find(std::string("| ") + cell), std::string::npos) << md;
@@ -518,7 +579,7 @@ TEST(ScoreJob, CommandLineWritesTheTables) {
     const std::string md = syn::read_file(out + "/table3.md");
     EXPECT_NE(md.find("| bert-base-cased (ours) | Custom |"), std::string::npos) << md;
     EXPECT_NE(md.find("| random (ours) | Random |"), std::string::npos) << md;
-    EXPECT_NE(md.find("Custom vs Random"), std::string::npos) << md;
+    EXPECT_NE(md.find("Random vs Custom"), std::string::npos) << md;  // the paper's groups first
     for (const char* name : {"table3.tex", "table3.csv", "score_manifest.json"})
         EXPECT_TRUE(fs::exists(fs::path(out) / name)) << name;
     CLI::App bad;

@@ -174,6 +174,11 @@ private slots:
         QCoreApplication::setApplicationName("test_ui_face_generation");
         QSettings().clear();
         QVERIFY(tmp_.isValid());
+        // SYN_KEEP_TEST_FILES=1 keeps the figures and panel shots written here, to look at them.
+        if (qEnvironmentVariableIsSet("SYN_KEEP_TEST_FILES")) {
+            tmp_.setAutoRemove(false);
+            qInfo("test files kept in %s", qPrintable(tmp_.path()));
+        }
         // The code and embedding caches of the jobs go to the temporary folder, not the user's.
         qputenv("SYN_CACHE_DIR", QDir(tmp_.path()).filePath("cache").toUtf8());
     }
@@ -460,6 +465,11 @@ private slots:
         QVERIFY(panel.generate(QString::fromStdString(prompt)) != 0);
         QVERIFY(generated.wait(240000));
         QCOMPARE(panel.result()->clip.face.rgb, result->clip.face.rgb);
+
+        qInfo("CLIP-S shown: %.4f (CLIP side), %.4f (BERT side); recomputed: %.4f, %.4f", result->clip.clip_score,
+              result->bert.clip_score, expected[0], expected[1]);
+        panel.resize(700, 260);
+        QVERIFY(panel.grab().save(QDir(tmp_.path()).filePath("face_panel.png")));
 
         // Into Figure 1 and out as PNG: the face's pixels are in the figure.
         QVERIFY(panel.addToFigure());

@@ -83,7 +83,8 @@ void FaceView::paintEvent(QPaintEvent*) {
     QRect square(0, 0, side, side);
     square.moveCenter(box.center());
     const QRect target = figure1_image_rect(image_.size(), square);
-    painter.setRenderHint(QPainter::SmoothPixmapTransform, false);  // pixels stay pixels
+    // Scaled up: pixels stay pixels. Scaled down (a 256 px face in a small dock): smoothed, not aliased.
+    painter.setRenderHint(QPainter::SmoothPixmapTransform, target.width() < image_.width());
     painter.drawImage(target, image_);
 }
 
@@ -119,7 +120,7 @@ FaceGenerationPanel::FaceGenerationPanel(QWidget* parent) : QWidget(parent) {
     clip_scorer_->setEditable(true);
     clip_scorer_->setInsertPolicy(QComboBox::NoInsert);
     clip_scorer_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    clip_scorer_->setMinimumContentsLength(12);
+    clip_scorer_->setMinimumContentsLength(8);
     try {
         for (const auto& e : syn::run::load_catalog())
             if (e.family == "clip") clip_scorer_->addItem(QString::fromStdString(e.id));
@@ -133,11 +134,11 @@ FaceGenerationPanel::FaceGenerationPanel(QWidget* parent) : QWidget(parent) {
 
     seed_ = new QSpinBox(this);
     seed_->setObjectName("faceSeed");
-    seed_->setRange(0, 2147483647);
+    seed_->setRange(0, 999999);  // a short range keeps the spin box narrow
     seed_->setToolTip("Both faces are sampled with this seed");
     top_k_ = new QSpinBox(this);
     top_k_->setObjectName("faceTopK");
-    top_k_->setRange(0, 100000);
+    top_k_->setRange(0, 99999);
     top_k_->setValue(250);
     top_k_->setToolTip("Sample among the k most likely codes (the study: 250; 0 = off)");
     temperature_ = new QDoubleSpinBox(this);
@@ -235,7 +236,7 @@ FaceGenerationPanel::FaceGenerationPanel(QWidget* parent) : QWidget(parent) {
     sampling->addWidget(seed_, 1);
     sampling->addWidget(new QLabel("top-k", this));
     sampling->addWidget(top_k_, 1);
-    sampling->addWidget(new QLabel("temp.", this));
+    sampling->addWidget(new QLabel("T", this));
     sampling->addWidget(temperature_, 1);
     form->addLayout(sampling, r++, 0, 1, 2);
     auto* buttons = new QHBoxLayout;
@@ -269,8 +270,8 @@ FaceGenerationPanel::FaceGenerationPanel(QWidget* parent) : QWidget(parent) {
     left->addStretch(1);
     auto* top = new QHBoxLayout;
     top->setContentsMargins(0, 0, 0, 0);
-    top->addLayout(left, 3);
-    top->addLayout(faces, 4);
+    top->addLayout(left, 1);
+    top->addLayout(faces, 1);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(3);
@@ -452,10 +453,10 @@ void FaceGenerationPanel::refreshMappingLabel(bool clip_side) {
     QLabel* label = clip_side ? clip_label_ : bert_label_;
     QString& text = clip_side ? clip_mapping_label_ : bert_mapping_label_;
     const QString path = edit->text().trimmed();
-    const QString side = clip_side ? "CLIP-style encoder" : "BERT-style encoder";
+    const QString side = clip_side ? "CLIP map" : "BERT map";
     edit->setStyleSheet({});
     if (path.isEmpty()) {
-        text = side + ": pick a mapping";
+        text = side + ": none";
     } else if (!QFileInfo::exists(path)) {
         text = side + ": file not found";
         edit->setStyleSheet("QLineEdit { color: #c83030; }");
@@ -463,7 +464,7 @@ void FaceGenerationPanel::refreshMappingLabel(bool clip_side) {
         try {
             text = mapping_label(path);  // reads only the checkpoint's metadata
         } catch (const std::exception& e) {
-            text = side + ": not a mapping checkpoint";
+            text = side + ": not a mapping";
             edit->setStyleSheet("QLineEdit { color: #c83030; }");
             edit->setToolTip(QString::fromUtf8(e.what()));
         }

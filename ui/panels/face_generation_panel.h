@@ -33,8 +33,8 @@ public:
     explicit FaceView(QWidget* parent = nullptr);
     void setImage(const QImage& image);
     const QImage& image() const { return image_; }
-    QSize sizeHint() const override { return {144, 144}; }
-    QSize minimumSizeHint() const override { return {72, 72}; }
+    QSize sizeHint() const override { return {128, 128}; }
+    QSize minimumSizeHint() const override { return {64, 64}; }
 
 protected:
     void paintEvent(QPaintEvent* event) override;

@@ -81,6 +81,7 @@ MappingTrainingPanel::MappingTrainingPanel(ComputeWorker* worker, QWidget* paren
         // The catalog is compiled in; a folder or hub id can still be typed.
     }
     encoder_->setCurrentIndex(-1);
+    encoder_->lineEdit()->setPlaceholderText("catalog id, model folder, or random");
     encoder_->setToolTip("Frozen text encoder: a catalog / hub id, a model folder, or \"random\" (the baseline)");
     out_dir_ = new QLineEdit(this);
     out_dir_->setObjectName("mappingOut");

@@ -66,8 +66,8 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
     left->addWidget(status_);
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
-    layout->addLayout(left, 4);
-    layout->addWidget(faces, 5);
+    layout->addLayout(left, 1);
+    layout->addWidget(faces, 1);
 }
 
 void PromptPanel::setComputeWorker(ComputeWorker* worker) { faces_->setWorker(worker); }
