@@ -17,6 +17,7 @@
 #include "core/run/glue_command.h"
 #include "core/run/fetch_command.h"
 #include "core/run/progress.h"
+#include "core/run/score_job.h"
 #include "core/run/t2i_command.h"
 
 namespace syn::run {
@@ -65,6 +66,7 @@ int cli_main(int argc, char** argv, const FigureWriter& figures) {
     add_glue_command(app);
     add_fetch_command(app);
     add_t2i_commands(app);
+    add_score_command(app);
     add_celeba_captions_command(app);
 
     // embed

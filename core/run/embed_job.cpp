@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "core/io/errors.h"
+#include "core/io/hf_config.h"
 #include "core/io/model_store.h"
 #include "core/io/torch/torch_compat.h"
 #include "core/run/catalog.h"
@@ -31,14 +32,6 @@ std::string resolve_folder(const std::string& model, std::string* revision) {
                     "available) or pass the model folder");
     *revision = resolved->revision;
     return resolved->folder;
-}
-
-std::string default_pooling(const std::string& model) {
-    if (auto entry = find_catalog_entry(model)) {
-        auto it = entry->pooling.find("sts");
-        if (it != entry->pooling.end()) return it->second;
-    }
-    return "mean";
 }
 
 // Tokenises texts on all cores; returns encodings in input order.

@@ -38,6 +38,11 @@ struct EmbedResult {
 EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOptions& options,
                         const ProgressSink& progress = {}, const CancelToken* cancel = nullptr);
 
+// The pooling of `model` for an experiment ("sts", "t2i", "glue") when the user names none: the
+// catalog's; else for "t2i" the study's recipe by family (CLIP / SigLIP: projected, others: mean);
+// else mean.
+std::string default_pooling(const std::string& model, const std::string& experiment = "sts");
+
 // Cosine similarity of rows a and b of a row-major matrix of width dim.
 double cosine_rows(const std::vector<float>& rows, int64_t dim, std::size_t a, std::size_t b);
 

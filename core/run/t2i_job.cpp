@@ -144,15 +144,6 @@ FaceCodes encode_faces(models::VQGAN& vqgan, const data::FaceDataset& faces, con
     return out;
 }
 
-std::string resolve_t2i_pooling(const std::string& encoder, const std::string& pooling) {
-    if (!pooling.empty()) return pooling;
-    if (auto entry = find_catalog_entry(encoder)) {
-        auto it = entry->pooling.find("t2i");
-        if (it != entry->pooling.end()) return it->second;
-    }
-    return "mean";
-}
-
 json recipe_json(const MappingTrainOptions& o) {
     return {{"learning_rate", o.learning_rate}, {"beta1", o.beta1}, {"beta2", o.beta2},
             {"weight_decay", o.weight_decay}, {"batch_size", o.batch_size}, {"epochs", o.epochs},
@@ -243,7 +234,7 @@ TrainMappingJobResult run_train_mapping(const TrainMappingJobOptions& o, const P
     data.codes = codes.codes.to(dc.device);
     data.all_captions = o.all_captions;
     result.encoder = o.encoder;
-    result.pooling = random ? "random N(0,1)" : resolve_t2i_pooling(o.encoder, o.pooling);
+    result.pooling = random ? "random N(0,1)" : (o.pooling.empty() ? default_pooling(o.encoder, "t2i") : o.pooling);
     int64_t text_dim = o.random_dim;
     if (random) {
         data.random_dim = o.random_dim;
@@ -353,6 +344,7 @@ TrainMappingJobResult run_train_mapping(const TrainMappingJobOptions& o, const P
     hooks.cancel = cancel;
     hooks.progress = progress;
     hooks.on_epoch_end = save;
+    hooks.on_step = o.on_step;
     hooks.autocast = autocast;
     hooks.stop_after_epochs = o.stop_after_epochs;
     hooks.restore_optimizer = [&](torch::optim::Optimizer& optimizer) {

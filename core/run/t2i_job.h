@@ -28,7 +28,7 @@ struct TrainMappingJobOptions {
     std::string split = "train";
     std::size_t max_images = 0;  // 0: all
     std::string encoder;         // model folder / hub id / catalog id, or kRandomEncoder
-    std::string pooling;         // "" = the catalog's "t2i" pooling, else "mean"
+    std::string pooling;         // "" = default_pooling(encoder, "t2i") (embed_job.h)
     int64_t random_dim = 768;    // width of the random baseline's vectors
     // One random caption per image per epoch (as the MM-CelebA-HQ loaders draw them), or every
     // (image, caption) pair each epoch.
@@ -41,6 +41,7 @@ struct TrainMappingJobOptions {
     std::string cache_root;       // "" = default_cache_root()
     int stop_after_epochs = 0;    // stop after this many epochs in this call (tests); 0 = run to the end
     std::function<void(const std::string&)> log;
+    std::function<void(int64_t step, double loss)> on_step;  // every optimiser step (live loss curves)
 };
 
 struct TrainMappingJobResult {

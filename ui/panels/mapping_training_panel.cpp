@@ -292,6 +292,13 @@ int MappingTrainingPanel::start() {
         const QString text = QString::fromStdString(line);
         if (self) QMetaObject::invokeMethod(self.data(), [self, text] { if (self) self->appendLog(text); }, Qt::QueuedConnection);
     };
+    // Live loss curve: every optimiser step, queued to the GUI thread (the whole curve, resumed
+    // steps included, is set again from the report when the run ends).
+    o.on_step = [self](int64_t step, double loss) {
+        if (self)
+            QMetaObject::invokeMethod(self.data(), [self, step, loss] { if (self) self->appendLoss(step, loss); },
+                                      Qt::QueuedConnection);
+    };
     setLosses({});
     log_->clear();
     const QString title = "Train mapping: " + QString::fromStdString(o.encoder).section('/', -1, -1, QString::SectionSkipEmpty);
