@@ -19,21 +19,10 @@
 #include "core/run/progress.h"
 #include "core/run/score_job.h"
 #include "core/run/t2i_command.h"
+#include "core/run/text_formats.h"
 
 namespace syn::run {
 namespace {
-
-std::vector<std::string> read_lines(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw file_error(path, "cannot open");
-    std::vector<std::string> lines;
-    std::string line;
-    while (std::getline(in, line)) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        lines.push_back(line);
-    }
-    return lines;
-}
 
 void print_models() {
     std::printf("%-48s %-8s %-7s %-12s %s\n", "model", "family", "style", "sts pooling", "status");
@@ -82,7 +71,7 @@ int cli_main(int argc, char** argv, const FigureWriter& figures) {
     embed->add_option("--in", embed_in, "Text file, one text per line")->required();
     embed->add_option("--out", embed_out, "Output .safetensors (tensor 'embeddings' [N, D])")->required();
     embed->callback([&] {
-        auto texts = read_lines(embed_in);
+        auto texts = read_text_lines(embed_in);
         install_interrupt_handler(&cancel);
         EmbedResult r = embed_texts(texts, eo, bar.sink(), &cancel);
         install_interrupt_handler(nullptr);

@@ -7,6 +7,11 @@
 #include <string>
 
 #include "core/io/errors.h"
+#include "core/io/model_store.h"
+#include "core/run/device_choice.h"
+#include "core/run/embed_job.h"
+#include "models/clip.h"
+#include "models/registry.h"
 
 namespace syn::run {
 
@@ -67,6 +72,51 @@ at::Tensor clip_pixel_values(const std::vector<models::RgbImage>& images, const 
         std::memcpy(out[i].data_ptr<float>(), pixels.data(), pixels.size() * sizeof(float));
     }
     return out;
+}
+
+ClipScorer::ClipScorer(const std::string& clip_model, const std::string& device) : device_option_(device) {
+    auto resolved = resolve_model(clip_model);
+    if (!resolved)
+        throw Error("CLIP model '" + clip_model + "' is not in the local Hugging Face cache (" + hf_hub_cache_dir() +
+                    "); fetch it or pass the model folder");
+    folder_ = resolved->folder;
+    const DeviceChoice dc = choose_device(device, "float32");
+    device_ = dc.device;
+    image_config_ = models::ClipImageConfig::load(folder_);
+    vision_ = models::load_clip_vision(folder_, dc.device, dc.dtype);
+}
+
+ClipScorer::~ClipScorer() = default;
+
+at::Tensor ClipScorer::image_embeds(const std::vector<models::RgbImage>& images) {
+    c10::InferenceMode guard;
+    auto pixels = clip_pixel_values(images, image_config_).to(device_);
+    return vision_->forward(pixels).image_embeds.to(at::kCPU, at::kFloat).contiguous();
+}
+
+at::Tensor ClipScorer::text_embeds(const std::vector<std::string>& texts, bool use_cache, const std::string& cache_root,
+                                   std::size_t* truncated, const ProgressSink& progress, const CancelToken* cancel) {
+    EmbedOptions eo;
+    eo.model = folder_;
+    eo.pooling = "projected";
+    eo.device = device_option_;
+    eo.use_cache = use_cache;
+    eo.cache_root = cache_root;
+    EmbedResult r = embed_texts(texts, eo, progress, cancel);
+    if (truncated) *truncated = r.truncated_texts;
+    return at::from_blob(r.rows.data(), {static_cast<int64_t>(texts.size()), r.dim}, at::kFloat).clone();
+}
+
+std::vector<double> ClipScorer::score_pairs(const std::vector<models::RgbImage>& images,
+                                            const std::vector<std::string>& texts, ClipScoreKind kind,
+                                            const ProgressSink& progress, const CancelToken* cancel) {
+    if (images.size() != texts.size())
+        throw Error("CLIP-S: " + std::to_string(images.size()) + " images but " + std::to_string(texts.size()) + " texts");
+    if (images.empty()) return {};
+    const at::Tensor text = text_embeds(texts, /*use_cache=*/false, "", nullptr, progress, cancel);
+    throw_if_cancelled(cancel, "CLIP-S");
+    const at::Tensor scores = clip_score_pairs(image_embeds(images), text, kind).to(at::kDouble).contiguous();
+    return std::vector<double>(scores.data_ptr<double>(), scores.data_ptr<double>() + scores.numel());
 }
 
 }  // namespace syn::run

@@ -71,6 +71,22 @@ double cosine_rows(const std::vector<float>& rows, int64_t dim, std::size_t a, s
     return dot / std::sqrt(nx * ny);
 }
 
+std::string default_pooling(const std::string& model, const std::string& experiment) {
+    if (auto entry = find_catalog_entry(model)) {
+        auto it = entry->pooling.find(experiment);
+        if (it != entry->pooling.end()) return it->second;
+    }
+    if (experiment == "t2i") {
+        // The study's text-to-image recipe: CLIP-style encoders give text_embeds (the projected
+        // end-of-text token), BERT-style ones masked mean pooling; so also for folders outside the catalog.
+        if (auto resolved = resolve_model(model)) {
+            const models::Family family = models::detect_family(HfConfig::load(resolved->folder));
+            if (family == models::Family::clip_text || family == models::Family::siglip_text) return "projected";
+        }
+    }
+    return "mean";
+}
+
 EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOptions& options,
                         const ProgressSink& progress, const CancelToken* cancel) {
     auto t0 = std::chrono::steady_clock::now();

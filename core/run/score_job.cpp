@@ -137,42 +137,13 @@ void for_each_decoded_batch(const std::vector<std::string>& paths, int64_t batch
     }
 }
 
-struct ClipModel {
-    std::string folder, fingerprint;
-    models::ClipImageConfig image_config;
-    std::unique_ptr<models::ClipVisionEncoder> vision;
-    DeviceChoice device;
-};
-
-// image_embeds [B, P] float32 on the CPU.
-at::Tensor embed_images(ClipModel& clip, const std::vector<models::RgbImage>& images) {
-    torch::InferenceMode guard;
-    auto pixels = clip_pixel_values(images, clip.image_config).to(clip.device.device);
-    return clip.vision->forward(pixels).image_embeds.to(at::kCPU, at::kFloat).contiguous();
-}
-
-// Text embeddings (CLIP text_embeds, the "projected" pooling) of `texts` through the embedding job.
-at::Tensor embed_texts_tensor(const std::vector<std::string>& texts, const ClipModel& clip,
-                              const ScoreJobOptions& options, std::size_t* truncated,
-                              const ProgressSink& progress, const CancelToken* cancel) {
-    EmbedOptions eo;
-    eo.model = clip.folder;
-    eo.pooling = "projected";
-    eo.device = options.device;
-    eo.use_cache = options.use_cache;
-    eo.cache_root = options.cache_root;
-    EmbedResult r = embed_texts(texts, eo, progress, cancel);
-    if (truncated) *truncated = r.truncated_texts;
-    return torch::from_blob(r.rows.data(), {static_cast<int64_t>(texts.size()), r.dim}, torch::kFloat).clone();
-}
-
 ClipScoreKind parse_kind(const std::string& kind) {
     check_score_kind(kind);
     return kind == "hessel" ? ClipScoreKind::hessel : ClipScoreKind::cos100;
 }
 
 // Scores images (each against text row `text_row[i]`) in batches; fills `scores[i]` (NaN when skipped).
-void score_image_files(ClipModel& clip, const std::vector<std::string>& paths, const at::Tensor& text_embeds,
+void score_image_files(ClipScorer& clip, const std::vector<std::string>& paths, const at::Tensor& text_embeds,
                        const std::vector<int64_t>& text_row, ClipScoreKind kind, int64_t batch,
                        std::vector<double>& scores, std::vector<SkippedImage>& skipped,
                        const std::function<void(const std::vector<std::size_t>&,
@@ -182,7 +153,7 @@ void score_image_files(ClipModel& clip, const std::vector<std::string>& paths, c
     for_each_decoded_batch(
         paths, batch,
         [&](const std::vector<std::size_t>& indices, const std::vector<models::RgbImage>& images) {
-            auto image_embeds = embed_images(clip, images);
+            auto image_embeds = clip.image_embeds(images);
             std::vector<int64_t> rows;
             for (std::size_t i : indices) rows.push_back(text_row[i]);
             auto texts = text_embeds.index_select(0, torch::tensor(rows, torch::kLong));
@@ -263,7 +234,7 @@ std::map<std::string, InceptionScoreValue> inception_scores(const std::vector<Im
 
 // --- ground truth ------------------------------------------------------------------------------
 
-GroundTruthScore score_ground_truth(ClipModel& clip, const ScoreJobOptions& options, ClipScoreKind kind,
+GroundTruthScore score_ground_truth(ClipScorer& clip, const ScoreJobOptions& options, ClipScoreKind kind,
                                     const ProgressSink& progress, const CancelToken* cancel) {
     GroundTruthScore gt;
     gt.data_dir = options.data_dir;
@@ -277,12 +248,13 @@ GroundTruthScore score_ground_truth(ClipModel& clip, const ScoreJobOptions& opti
         for (const auto& c : s.captions)
             if (text_index.emplace(c, static_cast<int64_t>(texts.size())).second) texts.push_back(c);
     }
-    const at::Tensor text_embeds = embed_texts_tensor(texts, clip, options, &gt.truncated_captions, progress, cancel);
+    const at::Tensor text_embeds =
+        clip.text_embeds(texts, options.use_cache, options.cache_root, &gt.truncated_captions, progress, cancel);
     double sum = 0.0;
     for_each_decoded_batch(
         paths, options.batch,
         [&](const std::vector<std::size_t>& indices, const std::vector<models::RgbImage>& images) {
-            auto image_embeds = embed_images(clip, images);
+            auto image_embeds = clip.image_embeds(images);
             for (std::size_t k = 0; k < indices.size(); ++k) {
                 const auto& sample = ds.samples[indices[k]];
                 std::vector<int64_t> rows;
@@ -665,22 +637,14 @@ ScoreJobResult run_score(const ScoreJobOptions& options, const ProgressSink& pro
         }
     }
 
-    ClipModel clip;
-    auto resolved = resolve_model(options.clip_model);
-    if (!resolved)
-        throw Error("CLIP model '" + options.clip_model + "' is not in the local Hugging Face cache (" +
-                    hf_hub_cache_dir() + "); fetch it or pass the model folder");
-    clip.folder = resolved->folder;
-    clip.device = choose_device(options.device, "float32");
-    result.clip_folder = clip.folder;
-    result.device = clip.device.device.str();
-    clip.image_config = models::ClipImageConfig::load(clip.folder);
-    clip.vision = models::load_clip_vision(clip.folder, clip.device.device, clip.device.dtype);
-    log("CLIP model " + clip.folder + " on " + result.device);
+    ClipScorer clip(options.clip_model, options.device);
+    result.clip_folder = clip.folder();
+    result.device = clip.device();
+    log("CLIP model " + clip.folder() + " on " + result.device);
     std::unique_ptr<models::InceptionV3> inception;
     if (!options.inception_weights.empty()) {
         inception = models::load_inception_v3(options.inception_weights);
-        inception->to(clip.device.device);
+        inception->to(choose_device(options.device, "float32").device);
         log("Inception v3 " + options.inception_weights);
     }
 
@@ -697,7 +661,7 @@ ScoreJobResult run_score(const ScoreJobOptions& options, const ProgressSink& pro
             paths.push_back(img.path);
         }
         const at::Tensor text_embeds =
-            embed_texts_tensor(prompts, clip, options, &result.truncated_prompts, progress, cancel);
+            clip.text_embeds(prompts, options.use_cache, options.cache_root, &result.truncated_prompts, progress, cancel);
         std::vector<double> scores;
         std::vector<std::vector<float>> logits(inception ? paths.size() : 0);
         std::function<void(const std::vector<std::size_t>&, const std::vector<models::RgbImage>&)> with_inception;

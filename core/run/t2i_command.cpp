@@ -4,28 +4,16 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 
 #include "core/data/mm_celeba_hq.h"
 #include "core/io/errors.h"
 #include "core/run/progress.h"
 #include "core/run/t2i_job.h"
+#include "core/run/text_formats.h"
 
 namespace syn::run {
 namespace {
-
-std::vector<std::string> read_prompt_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw file_error(path, "cannot open");
-    std::vector<std::string> prompts;
-    std::string line;
-    while (std::getline(in, line)) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.find_first_not_of(" \t") != std::string::npos) prompts.push_back(line);  // blank lines are not prompts
-    }
-    return prompts;
-}
 
 void add_train_mapping(CLI::App& app) {
     struct State {
@@ -116,7 +104,7 @@ void add_generate(CLI::App& app) {
     cmd->callback([st] {
         st->o.prompts = st->prompts;
         if (!st->prompt_file.empty())
-            for (auto& p : read_prompt_file(st->prompt_file)) st->o.prompts.push_back(std::move(p));
+            for (auto& p : read_text_lines(st->prompt_file, /*skip_blank=*/true)) st->o.prompts.push_back(std::move(p));
         if (!st->data.empty()) {
             auto faces = data::load_mm_celeba_hq(st->data, st->split, st->max_images);
             for (const auto& face : faces.samples)

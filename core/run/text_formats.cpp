@@ -1,5 +1,9 @@
 #include "core/run/text_formats.h"
 
+#include <fstream>
+
+#include "core/io/errors.h"
+
 namespace syn::run {
 
 std::string csv_field(const std::string& text) {
@@ -38,6 +42,19 @@ std::string latex_escape(const std::string& text) {
         }
     }
     return out;
+}
+
+std::vector<std::string> read_text_lines(const std::string& path, bool skip_blank) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw file_error(path, "cannot open");
+    std::vector<std::string> lines;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (skip_blank && line.find_first_not_of(" \t") == std::string::npos) continue;
+        lines.push_back(line);
+    }
+    return lines;
 }
 
 }  // namespace syn::run

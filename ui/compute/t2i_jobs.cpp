@@ -127,18 +127,6 @@ std::vector<double> clip_scores(const std::vector<RgbFace>& images, const std::v
     const std::string folder = find_clip_folder(clip_model, &why);
     if (folder.empty()) throw syn::Error("CLIP-S needs " + why);
 
-    // Text side: the embedding job's "projected" pooling is CLIPModel's text_embeds (the cosine
-    // normalises, so "+l2" would change nothing). No cache: a prompt or two are embedded at once.
-    syn::run::EmbedOptions embed;
-    embed.model = folder;
-    embed.pooling = "projected";
-    embed.device = device;
-    embed.use_cache = false;
-    const syn::run::EmbedResult text = syn::run::embed_texts(texts, embed, progress, cancel);
-    syn::run::throw_if_cancelled(cancel, "CLIP-S");
-
-    // Image side: CLIPImageProcessor on the 8-bit faces, then the vision tower's image_embeds.
-    if (progress) progress("CLIP-S: images", 0, static_cast<long long>(images.size()));
     std::vector<models::RgbImage> rgb(images.size());
     for (std::size_t i = 0; i < images.size(); ++i) {
         const RgbFace& f = images[i];
@@ -150,19 +138,12 @@ std::vector<double> clip_scores(const std::vector<RgbFace>& images, const std::v
         rgb[i].height = f.height;
         rgb[i].pixels = f.rgb;
     }
-    const auto config = models::ClipImageConfig::load(folder);
-    const at::Tensor pixels = syn::run::clip_pixel_values(rgb, config);
-    const syn::run::DeviceChoice dc = syn::run::choose_device(device, "float32");
-    auto vision = models::load_clip_vision(folder, dc.device, dc.dtype);
-    syn::run::throw_if_cancelled(cancel, "CLIP-S");
-    const at::Tensor image_embeds = vision->forward(pixels).image_embeds.to(at::kCPU, at::kFloat);
-
-    const auto n = static_cast<int64_t>(texts.size());
-    const at::Tensor text_embeds = at::from_blob(const_cast<float*>(text.rows.data()), {n, text.dim}, at::kFloat).clone();
-    const at::Tensor scores = syn::run::clip_score_pairs(image_embeds, text_embeds, syn::run::ClipScoreKind::cos100)
-                                  .to(at::kDouble).contiguous();
+    syn::run::ClipScorer scorer(folder, device);
+    const auto n = static_cast<long long>(texts.size());
+    if (progress) progress("CLIP-S: images", 0, n);
+    const std::vector<double> scores = scorer.score_pairs(rgb, texts, syn::run::ClipScoreKind::cos100, progress, cancel);
     if (progress) progress("CLIP-S: images", n, n);
-    return std::vector<double>(scores.data_ptr<double>(), scores.data_ptr<double>() + n);
+    return scores;
 }
 
 FacePairResult generate_face_pair(const FacePairRequest& request, const syn::run::ProgressSink& progress,
