@@ -1,4 +1,5 @@
 // `synesthesia`: the headless command line on the same core as the workbench.
+#include "core/io/torch/torch_runtime.h"
 #include "core/run/cli_commands.h"
 
 #if defined(SYN_CLI_WITH_FIGURES)
@@ -11,6 +12,7 @@
 #endif
 
 int main(int argc, char** argv) {
+    syn::prefer_passive_openmp_wait(argv);
 #if defined(SYN_CLI_WITH_FIGURES)
     // Figures are drawn by QCustomPlot, which needs an application object; no window is shown, so
     // the offscreen platform works with or without a display.

@@ -47,6 +47,7 @@ void finish(syn::ui::MainWindow& window, Script& script) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    syn::prefer_passive_openmp_wait(argv);
     QApplication app(argc, argv);
     QApplication::setApplicationName("Synesthesia Workbench");
     QApplication::setOrganizationName("Synesthesia");

@@ -121,6 +121,7 @@ double matmul_gflops(int64_t m, int64_t k, int64_t n) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    syn::prefer_passive_openmp_wait(argv);
     std::string path = shared_dir() + "/data/coco/captions_karpathy_test.json";
     size_t limit = 0;
     int64_t batch = 128, layers = 12;

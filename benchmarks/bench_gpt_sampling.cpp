@@ -46,6 +46,7 @@ syn::models::GPTConfig preset(const std::string& name, int64_t* tokens) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    syn::prefer_passive_openmp_wait(argv);
     CLI::App app{"minGPT code sampling benchmark (random weights)"};
     std::string config_name = "tiny", device_name = "auto", dtype_name = "float32";
     int64_t images = 100, batch = 0, tokens = 0, top_k = 250;

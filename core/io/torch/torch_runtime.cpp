@@ -5,10 +5,18 @@
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
+#include <unistd.h>
 
 #include "core/io/torch/torch_compat.h"
 
 namespace syn {
+
+void prefer_passive_openmp_wait(char** argv) {
+    if (std::getenv("OMP_WAIT_POLICY") != nullptr || argv == nullptr || argv[0] == nullptr) return;
+    if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0) return;
+    execv("/proc/self/exe", argv);
+    // execv returned: it failed (no /proc?). Carry on with the default policy; nothing is lost but speed.
+}
 
 int init_torch_runtime() {
     int threads = static_cast<int>(std::thread::hardware_concurrency());

@@ -8,6 +8,14 @@ namespace syn {
 // here) unless SYN_NUM_THREADS says otherwise. Call once at start-up. Returns the count set.
 int init_torch_runtime();
 
+// Debian's libtorch runs its intra-op work on GNU OpenMP while OpenBLAS runs GEMMs on its own
+// pthreads: with OpenMP's default spin-waiting, idle OpenMP threads keep the cores busy that
+// OpenBLAS needs (measured: sampling with a mid-size GPT 3.5x slower on 2 cores). libgomp reads
+// OMP_WAIT_POLICY only when it is loaded, so when the variable is unset this sets it to PASSIVE and
+// re-executes the program (argv unchanged); when it is set (by the user, or by the re-execution),
+// it returns at once. Call first thing in main().
+void prefer_passive_openmp_wait(char** argv);
+
 struct DeviceInfo {
     bool cuda = false;
     std::string name;      // "NVIDIA H200" or "CPU"
