@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 
 #include "core/io/errors.h"
 #include "core/io/model_store.h"
@@ -116,6 +118,24 @@ std::string face_pair_missing_inputs(const FacePairRequest& request) {
     return text + ".";
 }
 
+// The CLIP scorer of the last Generate, kept for the next one (loading ViT-B/16 takes seconds);
+// reloaded when the folder, the device or the folder's config.json changes.
+std::shared_ptr<syn::run::ClipScorer> cached_clip_scorer(const std::string& folder, const std::string& device) {
+    static std::mutex mutex;
+    static std::shared_ptr<syn::run::ClipScorer> scorer;
+    static std::string key;
+    std::error_code ec;
+    const auto config_time = fs::last_write_time(fs::path(folder) / "config.json", ec).time_since_epoch().count();
+    const std::string wanted = folder + "\n" + device + "\n" + std::to_string(config_time);
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!scorer || key != wanted) {
+        scorer.reset();  // free the old model before loading the new one
+        scorer = std::make_shared<syn::run::ClipScorer>(folder, device);
+        key = wanted;
+    }
+    return scorer;
+}
+
 std::vector<double> clip_scores(const std::vector<RgbFace>& images, const std::vector<std::string>& texts,
                                 const std::string& clip_model, const std::string& device,
                                 const syn::run::ProgressSink& progress, const syn::run::CancelToken* cancel) {
@@ -138,10 +158,10 @@ std::vector<double> clip_scores(const std::vector<RgbFace>& images, const std::v
         rgb[i].height = f.height;
         rgb[i].pixels = f.rgb;
     }
-    syn::run::ClipScorer scorer(folder, device);
+    const std::shared_ptr<syn::run::ClipScorer> scorer = cached_clip_scorer(folder, device);
     const auto n = static_cast<long long>(texts.size());
     if (progress) progress("CLIP-S: images", 0, n);
-    const std::vector<double> scores = scorer.score_pairs(rgb, texts, syn::run::ClipScoreKind::cos100, progress, cancel);
+    const std::vector<double> scores = scorer->score_pairs(rgb, texts, syn::run::ClipScoreKind::cos100, progress, cancel);
     if (progress) progress("CLIP-S: images", n, n);
     return scores;
 }
