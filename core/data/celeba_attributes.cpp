@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "core/data/mm_celeba_hq.h"
+#include "core/data/text_lines.h"
 #include "core/io/atomic_file.h"
 #include "core/io/errors.h"
 
@@ -82,8 +83,6 @@ const AttributeInfo* find_attribute(const std::string& name) {
         if (name == a.name) return &a;
     return nullptr;
 }
-
-const char* const kBom = "\xEF\xBB\xBF";
 
 bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
 
@@ -281,16 +280,13 @@ std::string attribute_caption_id(const std::string& file) {
 AttributeTable parse_celeba_attributes(std::string_view text, const std::string& source) {
     AttributeTable t;
     t.source = source;
-    if (text.substr(0, 3) == kBom) text.remove_prefix(3);
-    size_t line_no = 0;
     size_t declared = 0;
     bool have_count = false, have_header = false;
     std::unordered_map<std::string, size_t> first_line_of;  // caption id -> line
-    while (!text.empty()) {
-        ++line_no;
-        const size_t nl = text.find('\n');
-        const std::string_view line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    LineReader lines(text);
+    std::string_view line;
+    while (lines.next(line)) {
+        const size_t line_no = lines.number();
         const auto tokens = split_tokens(line);
         if (tokens.empty()) continue;  // blank lines carry nothing
         if (!have_count) {

@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "core/data/text_lines.h"
 #include "core/io/atomic_file.h"
 #include "core/io/errors.h"
 #include "core/io/pickle.h"
@@ -23,8 +24,6 @@ const std::vector<std::string> kImageDirs = {"images", "image", "CelebA-HQ-img"}
 const std::vector<std::string> kTextDirs = {"text", "celeba-caption"};
 // In order of preference when one id has several.
 const std::vector<std::string> kImageExtensions = {".jpg", ".jpeg", ".png"};
-
-const char* const kBom = "\xEF\xBB\xBF";
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
 
@@ -142,20 +141,14 @@ std::vector<SplitEntry> read_pickle_split(const std::string& path) {
 }
 
 std::vector<SplitEntry> read_text_split(const std::string& path) {
-    std::string_view text;
     const std::string content = read_file(path);
-    text = content;
-    if (text.substr(0, 3) == kBom) text.remove_prefix(3);
     std::vector<SplitEntry> out;
-    size_t line_no = 0;
-    while (!text.empty()) {
-        ++line_no;
-        const size_t nl = text.find('\n');
-        std::string_view line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    LineReader lines(content);
+    std::string_view line;
+    while (lines.next(line)) {
         line = trim(line);
         if (line.empty()) continue;
-        const std::string where = path + ":" + std::to_string(line_no);
+        const std::string where = path + ":" + std::to_string(lines.number());
         out.push_back({face_id_from_name(std::string(line), where), where});
     }
     return out;
@@ -239,13 +232,9 @@ std::string face_id_from_name(const std::string& name, const std::string& where)
 
 CaptionFile parse_caption_text(std::string_view text, const std::string& source) {
     CaptionFile out;
-    if (text.substr(0, 3) == kBom) text.remove_prefix(3);
-    size_t line_no = 0;
-    while (!text.empty()) {
-        ++line_no;
-        const size_t nl = text.find('\n');
-        std::string_view line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    LineReader lines(text);
+    std::string_view line;
+    while (lines.next(line)) {
         line = trim(line);  // also drops the CR of CRLF
         if (line.empty()) {
             ++out.empty_lines;
@@ -254,7 +243,7 @@ CaptionFile parse_caption_text(std::string_view text, const std::string& source)
         size_t bad = 0;
         if (!is_valid_utf8(line, &bad)) {
             ++out.invalid_lines;
-            out.problems.push_back(source + ":" + std::to_string(line_no) + ": invalid UTF-8 at byte " +
+            out.problems.push_back(source + ":" + std::to_string(lines.number()) + ": invalid UTF-8 at byte " +
                                    std::to_string(bad) + " of the line; line skipped");
             continue;
         }

@@ -41,8 +41,6 @@ namespace {
 constexpr int64_t kCodesChunk = 256;  // images per codes-cache file (the unit of resumption)
 constexpr const char* kMappingFile = "mapping.safetensors";
 
-std::string hex_sha256(const std::string& text) { return sha256_hex(text); }
-
 // Path, size and modification time: what identifies a file's version for the caches without
 // reading it (the checkpoint of the real generator is 3.5 GB).
 std::string file_stamp(const std::string& path) {
@@ -54,7 +52,7 @@ std::string file_stamp(const std::string& path) {
 }
 
 std::string generator_fingerprint(const models::TamingModel& model) {
-    return hex_sha256(file_stamp(model.config.source) + "\n" + file_stamp(model.checkpoint)).substr(0, 32);
+    return sha256_hex(file_stamp(model.config.source) + "\n" + file_stamp(model.checkpoint)).substr(0, 32);
 }
 
 // An RGB face -> [3, R, R] float in [-1, 1] as taming's data pipeline: shortest side scaled to R
@@ -96,7 +94,7 @@ FaceCodes encode_faces(models::VQGAN& vqgan, const data::FaceDataset& faces, con
         const int64_t count = std::min(kCodesChunk, n - begin);
         std::string key;
         for (int64_t i = begin; i < begin + count; ++i) key += file_stamp(faces.samples[i].image_path) + "\n";
-        const std::string path = (fs::path(cache_dir) / (hex_sha256(key).substr(0, 40) + ".safetensors")).string();
+        const std::string path = (fs::path(cache_dir) / (sha256_hex(key).substr(0, 40) + ".safetensors")).string();
         at::Tensor codes, ok;
         if (fs::exists(path)) {
             auto file = read_safetensors(path);
