@@ -2,7 +2,11 @@
 // next to the plain fp32 matrix-multiply rate measured in the same run.
 //
 //   bench_encoder_cpu [captions_karpathy_test.json] [--limit N] [--batch B] [--layers L] [--estimate]
+//                     [--dtype float32|bfloat16|both]
 //
+// With both dtypes (the default) the same random weights run in float32 and in bfloat16 (rounded;
+// LayerNorms stay float32), each beside its own GEMM rate, and the agreement of the two sets of
+// embeddings is printed (row cosines, and how far pair similarities move).
 // Captions are tokenised with the real BERT WordPiece (fixtures/models/tiny-bert/tokenizer.json,
 // the bert-base-uncased vocabulary) unless --estimate or the tokenizer cannot be loaded, in which
 // case lengths come from a whitespace split x1.3 + 2 with random ids. Captions are sorted by length
@@ -25,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/io/hf_config.h"
+#include "core/io/torch/cpu_features.h"
 #include "core/io/torch/torch_runtime.h"
 #include "core/text/tokenizer.h"
 #include "models/pooling.h"
@@ -105,9 +110,9 @@ double encoder_flops(int64_t batch, int64_t tokens, int64_t layers, int64_t hidd
     return per_layer * layers;
 }
 
-double matmul_gflops(int64_t m, int64_t k, int64_t n) {
-    auto a = torch::randn({m, k});
-    auto b = torch::randn({k, n});
+double matmul_gflops(int64_t m, int64_t k, int64_t n, at::ScalarType dtype) {
+    auto a = torch::randn({m, k}).to(dtype);
+    auto b = torch::randn({k, n}).to(dtype);
     for (int i = 0; i < 3; ++i) (void)torch::matmul(a, b);
     int reps = 0;
     const auto start = Clock::now();
@@ -118,6 +123,29 @@ double matmul_gflops(int64_t m, int64_t k, int64_t n) {
     return 2.0 * m * k * n * reps / seconds_since(start) / 1e9;
 }
 
+struct Batch {
+    at::Tensor ids, mask;
+};
+
+// Mean-pooled float32 rows of every batch, in batch order, and the seconds the encoder took.
+at::Tensor run_batches(syn::models::TextEncoder& encoder, const std::vector<Batch>& batches, double* seconds) {
+    c10::InferenceMode inference;
+    {  // warm-up on a middle batch
+        const auto& b = batches[batches.size() / 2];
+        (void)encoder.forward(b.ids, b.mask);
+    }
+    std::vector<at::Tensor> rows;
+    const auto start = Clock::now();
+    for (const auto& b : batches) {
+        const auto out = encoder.forward(b.ids, b.mask);
+        rows.push_back(syn::models::pool(encoder, out, b.mask, {syn::models::Pooling::mean, false}));
+    }
+    *seconds = seconds_since(start);
+    return at::cat(rows, 0);
+}
+
+const char* dtype_label(at::ScalarType t) { return t == at::kBFloat16 ? "bfloat16" : "float32"; }
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -126,17 +154,29 @@ int main(int argc, char** argv) {
     size_t limit = 0;
     int64_t batch = 128, layers = 12;
     bool estimate = false;
+    std::string dtypes = "both";
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--limit" && i + 1 < argc) limit = std::stoul(argv[++i]);
         else if (arg == "--batch" && i + 1 < argc) batch = std::stol(argv[++i]);
         else if (arg == "--layers" && i + 1 < argc) layers = std::stol(argv[++i]);
+        else if (arg == "--dtype" && i + 1 < argc) dtypes = argv[++i];
         else if (arg == "--estimate") estimate = true;
         else if (arg.rfind("--", 0) != 0) path = arg;
         else {
-            std::fprintf(stderr, "usage: %s [captions.json] [--limit N] [--batch B] [--layers L] [--estimate]\n", argv[0]);
+            std::fprintf(stderr,
+                         "usage: %s [captions.json] [--limit N] [--batch B] [--layers L] [--estimate]\n"
+                         "          [--dtype float32|bfloat16|both]   (both: the two side by side + their agreement)\n",
+                         argv[0]);
             return 2;
         }
+    }
+    std::vector<at::ScalarType> runs;
+    if (dtypes == "float32" || dtypes == "both") runs.push_back(at::kFloat);
+    if (dtypes == "bfloat16" || dtypes == "both") runs.push_back(at::kBFloat16);
+    if (runs.empty()) {
+        std::fprintf(stderr, "--dtype: float32, bfloat16 or both\n");
+        return 2;
     }
     const int threads = syn::init_torch_runtime();
     std::vector<std::string> captions = read_captions(path);
@@ -158,9 +198,6 @@ int main(int argc, char** argv) {
     encoder->to(torch::kCPU, torch::kFloat);
 
     // Pre-build the padded batches so that only the model is timed.
-    struct Batch {
-        at::Tensor ids, mask;
-    };
     std::vector<Batch> batches;
     double flops = 0;
     size_t padded_tokens = 0;
@@ -180,38 +217,57 @@ int main(int argc, char** argv) {
         batches.push_back({b_ids, b_mask});
     }
 
-    const double mm_square = matmul_gflops(2048, 768, 768);
-    const double mm_ffn = matmul_gflops(2048, 768, 3072);
-
-    c10::InferenceMode inference;
-    {  // warm-up on a middle batch
-        const auto& b = batches[batches.size() / 2];
-        (void)encoder->forward(b.ids, b.mask);
-    }
-    double checksum = 0;
-    const auto start = Clock::now();
-    for (const auto& b : batches) {
-        const auto out = encoder->forward(b.ids, b.mask);
-        checksum += syn::models::pool(*encoder, out, b.mask, {syn::models::Pooling::mean, false}).sum().item<double>();
-    }
-    const double seconds = seconds_since(start);
-    const double achieved = flops / seconds / 1e9;
-
-    std::printf("BERT-base-size encoder on CPU (%d threads, libtorch %s)\n", threads, TORCH_VERSION);
+    const syn::CpuFeatures& cpu = syn::cpu_features();
+    std::printf("BERT-base-size encoder on CPU (%d threads, libtorch %s; CPU: %s)\n", threads, TORCH_VERSION,
+                cpu.isa_summary().c_str());
     std::printf("  captions           %zu (%s)\n", captions.size(), path.c_str());
     std::printf("  tokens             %s: %zu real, %zu padded (%.1f%% padding), avg %.1f per caption\n", how.c_str(),
                 real_tokens, padded_tokens, 100.0 * (padded_tokens - real_tokens) / padded_tokens,
                 double(real_tokens) / captions.size());
-    std::printf("  tokenisation       %.2f s (%.0f captions/s, one thread, not in the figure below)\n", tokenise_s,
+    std::printf("  tokenisation       %.2f s (%.0f captions/s, one thread, not in the figures below)\n", tokenise_s,
                 captions.size() / tokenise_s);
     std::printf("  batches            %zu of up to %lld, sorted by length, %lld layers\n", batches.size(),
                 static_cast<long long>(batch), static_cast<long long>(layers));
-    std::printf("  encoder            %.2f s -> %.0f captions/s\n", seconds, captions.size() / seconds);
-    std::printf("  achieved           %.1f GFLOP/s (padded work, %.1f GFLOP in all)\n", achieved, flops / 1e9);
-    std::printf("  fp32 matmul        %.1f GFLOP/s (2048x768 @ 768x768), %.1f GFLOP/s (2048x768 @ 768x3072)\n",
-                mm_square, mm_ffn);
-    std::printf("  ratio              %.0f%% of the 768x768 matmul rate (target >= 60%%), %.0f%% of the FFN-shape rate\n",
-                100.0 * achieved / mm_square, 100.0 * achieved / mm_ffn);
+
+    std::vector<std::pair<at::ScalarType, at::Tensor>> pooled;
+    std::vector<double> rate;
+    for (const at::ScalarType dtype : runs) {
+        encoder->to(torch::kCPU, dtype);  // the same weights, rounded (LayerNorms stay float32)
+        const double mm_square = matmul_gflops(2048, 768, 768, dtype);
+        const double mm_ffn = matmul_gflops(2048, 768, 3072, dtype);
+        double seconds = 0;
+        pooled.emplace_back(dtype, run_batches(*encoder, batches, &seconds));
+        const double achieved = flops / seconds / 1e9;
+        rate.push_back(captions.size() / seconds);
+        std::printf("  %-8s encoder   %.2f s -> %.1f captions/s, %.1f GFLOP/s (padded work, %.1f GFLOP)\n",
+                    dtype_label(dtype), seconds, captions.size() / seconds, achieved, flops / 1e9);
+        std::printf("  %-8s matmul    %.1f GFLOP/s (2048x768 @ 768x768), %.1f GFLOP/s (2048x768 @ 768x3072)\n",
+                    dtype_label(dtype), mm_square, mm_ffn);
+        std::printf("  %-8s ratio     %.0f%% of the 768x768 matmul rate, %.0f%% of the FFN-shape rate\n",
+                    dtype_label(dtype), 100.0 * achieved / mm_square, 100.0 * achieved / mm_ffn);
+        encoder->to(torch::kCPU, torch::kFloat);
+    }
+    if (pooled.size() == 2) {
+        // Agreement of the two dtypes' embeddings, row by row (same texts, same weights).
+        const at::Tensor a = pooled[0].second.to(at::kDouble), b = pooled[1].second.to(at::kDouble);
+        const at::Tensor cos = (a * b).sum(1) / (a.norm(2, {1}) * b.norm(2, {1}));
+        std::printf("  bfloat16 / float32 speed  %.2fx\n", rate[1] / rate[0]);
+        std::printf("  row cosine bf16 vs fp32   mean %.5f, min %.5f (goal: mean >= 0.995)\n",
+                    cos.mean().item<double>(), cos.min().item<double>());
+        // Pairwise cosines of neighbouring rows (caption pairs), fp32 vs bf16: how much a similarity
+        // score moves, which is what the STS correlations are computed from.
+        const int64_t n = a.size(0) - 1;
+        auto pair_cos = [n](const at::Tensor& x) {
+            const at::Tensor u = x.narrow(0, 0, n), v = x.narrow(0, 1, n);
+            return (u * v).sum(1) / (u.norm(2, {1}) * v.norm(2, {1}));
+        };
+        const at::Tensor pa = pair_cos(a), pb = pair_cos(b);
+        std::printf("  pair cosine |bf16 - fp32| mean %.2e, max %.2e over %lld neighbouring pairs\n",
+                    (pa - pb).abs().mean().item<double>(), (pa - pb).abs().max().item<double>(),
+                    static_cast<long long>(n));
+    }
+    double checksum = 0;
+    for (const auto& [dtype, rows] : pooled) checksum += rows.sum().item<double>();
     std::printf("  (checksum %.6g)\n", checksum);
     return 0;
 }

@@ -81,9 +81,9 @@ struct BertLayer : torch::nn::Module {
         auto k = split_heads(key(x), heads);
         auto v = split_heads(value(x), heads);
         auto context = merge_heads(attention(q, k, v, bias, scale));
-        auto a = attention_norm(attention_dense(context) + x);
+        auto a = norm32(attention_norm, attention_dense(context) + x);
         auto i = apply_activation(act, intermediate(a));
-        return output_norm(output_dense(i) + a);
+        return norm32(output_norm, output_dense(i) + a);
     }
 };
 
@@ -162,7 +162,7 @@ public:
         // token_type_ids default to zeros: row 0 of the table, added as transformers does
         // (words + token types, then + positions).
         auto x = m.word_embeddings(ids) + m.token_type_embeddings->weight[0];
-        x = m.embeddings_norm(x + m.position_embeddings(positions));
+        x = norm32(m.embeddings_norm, x + m.position_embeddings(positions));
         auto bias = padding_bias(mask, x.scalar_type());
         for (auto& layer : m.layers) x = layer->forward(x, bias);
 

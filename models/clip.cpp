@@ -120,11 +120,11 @@ struct ClipLayer : torch::nn::Module {
     }
 
     at::Tensor forward(const at::Tensor& x, const at::Tensor& bias) {
-        auto h = layer_norm1(x);
+        auto h = norm32(layer_norm1, x);
         auto context = attention(split_heads(q_proj(h), heads), split_heads(k_proj(h), heads),
                                  split_heads(v_proj(h), heads), bias, scale);
         auto y = x + out_proj(merge_heads(context));
-        return y + fc2(apply_activation(act, fc1(layer_norm2(y))));
+        return y + fc2(apply_activation(act, fc1(norm32(layer_norm2, y))));
     }
 };
 
@@ -201,7 +201,7 @@ public:
         const int64_t t = ids.size(1);
         auto x = m.token_embedding(ids) + m.position_embedding(at::arange(t, ids.options()).unsqueeze(0));
         x = run_layers(m.layers, x, causal_padding_bias(mask, x.scalar_type()));
-        x = m.final_layer_norm(x);
+        x = norm32(m.final_layer_norm, x);
 
         EncoderOutput out;
         out.last_hidden_state = x;
@@ -273,7 +273,7 @@ public:
         auto& m = *module_;
         const int64_t t = ids.size(1);
         auto x = m.token_embedding(ids) + m.position_embedding(at::arange(t, ids.options()).unsqueeze(0));
-        x = m.final_layer_norm(run_layers(m.layers, x, at::Tensor()));
+        x = norm32(m.final_layer_norm, run_layers(m.layers, x, at::Tensor()));
 
         EncoderOutput out;
         out.last_hidden_state = x;
@@ -339,7 +339,7 @@ const ClipVisionConfig& ClipVisionEncoder::config() const { return impl_->config
 torch::nn::Module& ClipVisionEncoder::module() { return *impl_->module; }
 
 void ClipVisionEncoder::to(c10::Device device, c10::ScalarType dtype) {
-    impl_->module->to(device, dtype);
+    detail::cast_module(*impl_->module, device, dtype);
     impl_->device = device;
     impl_->dtype = dtype;
 }
@@ -364,11 +364,11 @@ VisionOutput ClipVisionEncoder::forward(const at::Tensor& pixel_values) {
     auto patches = m.patch_embedding(pixels).flatten(2).transpose(1, 2);  // [B, N, H]
     auto cls = m.class_embedding.expand({b, 1, -1});
     auto x = at::cat({cls, patches}, 1) + m.position_embedding->weight.unsqueeze(0);
-    x = run_layers(m.layers, m.pre_layrnorm(x), at::Tensor());
+    x = run_layers(m.layers, norm32(m.pre_layrnorm, x), at::Tensor());
 
     VisionOutput out;
     out.last_hidden_state = x;
-    out.pooler_output = m.post_layernorm(x.select(1, 0));
+    out.pooler_output = norm32(m.post_layernorm, x.select(1, 0));
     out.image_embeds = m.visual_projection(out.pooler_output);
     return out;
 }

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <sstream>
 
 #include "core/io/errors.h"
@@ -37,7 +39,9 @@ const char* family_name(Family family) {
 std::vector<Pooling> family_poolings(Family family) {
     switch (family) {
         case Family::bert:
-        case Family::roberta: return {Pooling::cls, Pooling::pooler, Pooling::mean, Pooling::eos, Pooling::last_non_pad};
+        case Family::roberta:
+            return {Pooling::cls, Pooling::pooler, Pooling::mean, Pooling::eos, Pooling::last_non_pad,
+                    Pooling::random_pooler};
         case Family::clip_text:
             return {Pooling::pooler, Pooling::eos, Pooling::mean, Pooling::last_non_pad, Pooling::projected};
         case Family::t5: return {Pooling::mean, Pooling::eos, Pooling::last_non_pad};
@@ -50,7 +54,7 @@ TextEncoder::~TextEncoder() = default;
 
 void TextEncoder::to(c10::Device device, c10::ScalarType dtype) {
     if (!at::isFloatingType(dtype)) throw Error(std::string("TextEncoder::to: dtype must be floating point"));
-    module().to(device, dtype);
+    detail::cast_module(module(), device, dtype);
     module().eval();
     device_ = device;
     dtype_ = dtype;
@@ -153,6 +157,24 @@ torch::nn::LayerNorm make_layer_norm(int64_t size, double eps) {
     return torch::nn::LayerNorm(torch::nn::LayerNormOptions({size}).eps(eps));
 }
 
+void cast_module(torch::nn::Module& module, c10::Device device, c10::ScalarType dtype) {
+    for (const auto& child : module.modules(/*include_self=*/true)) {
+        const bool is_norm = dynamic_cast<torch::nn::LayerNormImpl*>(child.get()) ||
+                             dynamic_cast<torch::nn::GroupNormImpl*>(child.get()) ||
+                             dynamic_cast<torch::nn::BatchNorm2dImpl*>(child.get());
+        // Only half types keep their norms in float32; float64 (finite-difference tests) casts all.
+        const bool half = dtype == at::kBFloat16 || dtype == at::kHalf;
+        const at::ScalarType want = is_norm && half ? at::kFloat : dtype;
+        auto move = [&](at::Tensor& t) {
+            if (!t.defined()) return;
+            const at::ScalarType to = at::isFloatingType(t.scalar_type()) ? want : t.scalar_type();
+            if (t.device() != device || t.scalar_type() != to) t.set_data(t.to(device, to));
+        };
+        for (auto& p : child->named_parameters(/*recurse=*/false)) move(p.value());
+        for (auto& b : child->named_buffers(/*recurse=*/false)) move(b.value());
+    }
+}
+
 double lowest_value(at::ScalarType dtype) {
     switch (dtype) {
         case at::kHalf: return -65504.0;
@@ -197,7 +219,10 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
     auto scores = at::matmul(q, k.transpose(-2, -1));
     if (scale != 1.0) scores.mul_(scale);
     if (bias.defined()) scores = scores + bias;
-    return at::matmul(at::softmax(scores, -1), v);
+    // The softmax in float32 for half types (its max and sum), as autocast runs it.
+    if (scores.scalar_type() == at::kFloat || scores.scalar_type() == at::kDouble)
+        return at::matmul(at::softmax(scores, -1), v);
+    return at::matmul(at::softmax(scores, -1, at::kFloat).to(v.scalar_type()), v);
 #endif
 }
 
@@ -215,6 +240,7 @@ struct PoolingName {
 constexpr PoolingName kPoolings[] = {
     {"cls", Pooling::cls},   {"pooler", Pooling::pooler},           {"mean", Pooling::mean},
     {"eos", Pooling::eos},   {"last_non_pad", Pooling::last_non_pad}, {"projected", Pooling::projected},
+    {"random_pooler", Pooling::random_pooler},
 };
 
 bool supports(const TextEncoder& encoder, Pooling pooling) {
@@ -242,8 +268,9 @@ const char* pooling_name(Pooling pooling) {
 }
 
 const std::vector<Pooling>& all_poolings() {
-    static const std::vector<Pooling> all = {Pooling::cls, Pooling::pooler,       Pooling::mean,
-                                             Pooling::eos, Pooling::last_non_pad, Pooling::projected};
+    static const std::vector<Pooling> all = {Pooling::cls,          Pooling::pooler,    Pooling::mean,
+                                             Pooling::eos,          Pooling::last_non_pad, Pooling::projected,
+                                             Pooling::random_pooler};
     return all;
 }
 
@@ -254,7 +281,11 @@ Pooling parse_pooling(const std::string& name) {
     throw Error("unknown pooling '" + name + "' (choices: " + poolings_list(all_poolings()) + ")");
 }
 
-std::string PoolingChoice::describe() const { return std::string(pooling_name(kind)) + (l2_normalize ? "+l2" : ""); }
+std::string PoolingChoice::describe() const {
+    std::string s = pooling_name(kind);
+    if (kind == Pooling::random_pooler) s += "@" + std::to_string(seed);
+    return s + (l2_normalize ? "+l2" : "");
+}
 
 PoolingChoice parse_pooling_choice(const std::string& text) {
     PoolingChoice choice;
@@ -264,8 +295,54 @@ PoolingChoice parse_pooling_choice(const std::string& text) {
         choice.l2_normalize = true;
         name.resize(name.size() - suffix.size());
     }
+    const size_t at = name.find('@');
+    std::string seed;
+    if (at != std::string::npos) {
+        seed = name.substr(at + 1);
+        name.resize(at);
+    }
     choice.kind = parse_pooling(name);
+    if (at != std::string::npos) {
+        if (choice.kind != Pooling::random_pooler)
+            throw Error("pooling '" + text + "': only random_pooler takes a seed (random_pooler@<seed>)");
+        const bool digits = !seed.empty() && seed.size() <= 19 &&
+                            std::all_of(seed.begin(), seed.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (!digits) throw Error("pooling '" + text + "': the seed after '@' must be a decimal integer");
+        choice.seed = std::stoull(seed);
+    }
     return choice;
+}
+
+at::Tensor random_pooler_weight(int64_t hidden, uint64_t seed) {
+    if (hidden <= 0 || hidden > 65536) throw Error("random_pooler_weight: hidden size " + std::to_string(hidden));
+    // Drawn once per (hidden, seed) and kept: a batch of 1024-wide BERT-large rows would otherwise
+    // redraw a million normals per batch.
+    static std::mutex mutex;
+    static std::map<std::pair<int64_t, uint64_t>, at::Tensor> drawn;
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = drawn.find({hidden, seed});
+    if (it != drawn.end()) return it->second;
+    uint64_t state = seed;
+    auto splitmix64 = [&state] {
+        uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+        return z ^ (z >> 31);
+    };
+    // Uniform in (0, 1]: 53 random bits, never 0 (log(0) in Box-Muller).
+    auto uniform = [&] { return (static_cast<double>(splitmix64() >> 11) + 1.0) * (1.0 / 9007199254740992.0); };
+    constexpr double kStd = 0.02;  // BertConfig / RobertaConfig initializer_range
+    at::Tensor w = at::empty({hidden, hidden}, at::kFloat);
+    float* p = w.data_ptr<float>();
+    const int64_t n = hidden * hidden;
+    for (int64_t i = 0; i < n; i += 2) {
+        const double r = std::sqrt(-2.0 * std::log(uniform()));
+        const double theta = 2.0 * M_PI * uniform();
+        p[i] = static_cast<float>(kStd * r * std::cos(theta));
+        if (i + 1 < n) p[i + 1] = static_cast<float>(kStd * r * std::sin(theta));
+    }
+    drawn.emplace(std::make_pair(hidden, seed), w);
+    return w;
 }
 
 void check_pooling(const TextEncoder& encoder, Pooling pooling) {
@@ -277,7 +354,8 @@ void check_pooling(const TextEncoder& encoder, Pooling pooling) {
     if (pooling == Pooling::pooler && !encoder.has_trained_pooler())
         throw Error("pooling 'pooler' refused for the " + model +
                     ": the checkpoint has no trained pooler (no pooler.dense.* weights, as in roberta-base/large); "
-                    "transformers would fill it with random weights. Use 'cls' or 'mean'");
+                    "transformers would fill it with random, unseeded weights. Use 'cls' or 'mean', or "
+                    "'random_pooler@<seed>' for that random layer, drawn reproducibly");
     if (pooling == Pooling::projected && !encoder.has_projection())
         throw Error("pooling 'projected' refused for the " + model +
                     ": the checkpoint has no projection weights (e.g. text_projection.weight)");
@@ -309,6 +387,13 @@ at::Tensor pool(const TextEncoder& encoder, const EncoderOutput& output, const a
             pooled = gather_rows(hidden, last_non_pad_index(attention_mask.to(hidden.device())));
             break;
         case Pooling::projected: pooled = output.projected; break;
+        case Pooling::random_pooler: {
+            // In float32 whatever the model's dtype: the layer is not part of the checkpoint.
+            const at::Tensor cls = hidden.select(1, 0).to(at::kFloat);
+            const at::Tensor w = random_pooler_weight(cls.size(1), choice.seed).to(cls.device());
+            pooled = at::tanh(at::matmul(cls, w.t()));
+            break;
+        }
     }
     if (!pooled.defined())
         throw Error("pooling '" + std::string(pooling_name(choice.kind)) + "': the " + family_name(encoder.family()) +

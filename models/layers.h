@@ -18,6 +18,21 @@ std::shared_ptr<torch::nn::Module> add_container(torch::nn::Module& parent, cons
 torch::nn::Linear make_linear(int64_t in, int64_t out, bool bias = true);
 torch::nn::LayerNorm make_layer_norm(int64_t size, double eps);
 
+// Moves a module tree to `device` and casts its floating parameters and buffers to `dtype`, except
+// the normalisation layers (LayerNorm, GroupNorm, BatchNorm), which stay float32: in bfloat16 and
+// float16 runs their statistics and affine are computed in float32, as autocast does.
+void cast_module(torch::nn::Module& module, c10::Device device, c10::ScalarType dtype);
+
+// A normalisation layer (LayerNorm / GroupNorm holder) applied in its own dtype (float32 after
+// cast_module) to activations of any dtype; the result comes back in x's dtype. Same as norm(x)
+// when the dtypes agree.
+template <class Norm>
+at::Tensor norm32(Norm& norm, const at::Tensor& x) {
+    const at::ScalarType own = norm->weight.scalar_type();
+    if (x.scalar_type() == own) return norm(x);
+    return norm(x.to(own)).to(x.scalar_type());
+}
+
 // The most negative finite value of a floating dtype (what transformers adds for masked keys).
 double lowest_value(at::ScalarType dtype);
 

@@ -104,12 +104,12 @@ struct Block : torch::nn::Module {
     at::Tensor mlp(const at::Tensor& x) { return fc_out(at::gelu(fc(x))); }
 
     at::Tensor forward(at::Tensor x, const at::Tensor& bias) {
-        x = x + attn->forward(ln1(x), bias);
-        return x + mlp(ln2(x));
+        x = x + attn->forward(norm32(ln1, x), bias);
+        return x + mlp(norm32(ln2, x));
     }
     at::Tensor forward_cached(at::Tensor x, at::Tensor& k, at::Tensor& v, int64_t start) {
-        x = x + attn->forward_cached(ln1(x), k, v, start);
-        return x + mlp(ln2(x));
+        x = x + attn->forward_cached(norm32(ln1, x), k, v, start);
+        return x + mlp(norm32(ln2, x));
     }
 };
 
@@ -152,7 +152,7 @@ struct MinGPT::Impl {
         auto bias = causal_bias(x.size(1), x.options());
         for (auto& block : module->blocks) x = block->forward(x, bias);
         if (drop_front > 0) x = x.narrow(1, drop_front, x.size(1) - drop_front);
-        return module->head(module->ln_f(x));
+        return module->head(norm32(module->ln_f, x));
     }
     void drop_fused() {
         for (auto& block : module->blocks) block->attn->qkv_weight = block->attn->qkv_bias = at::Tensor();
@@ -171,7 +171,7 @@ torch::nn::Module& MinGPT::module() { return *impl_->module; }
 
 void MinGPT::to(c10::Device device, c10::ScalarType dtype) {
     if (!at::isFloatingType(dtype)) throw Error("MinGPT::to: dtype must be floating point");
-    impl_->module->to(device, dtype);
+    detail::cast_module(*impl_->module, device, dtype);
     impl_->module->eval();
     impl_->drop_fused();
     device_ = device;
@@ -267,7 +267,7 @@ at::Tensor MinGPT::step(KVCache& cache, const at::Tensor& idx, const at::Tensor&
     cache.length += n;
     cache.prefix_length += prefix_length;
     if (prefix_length > 0) x = x.narrow(1, prefix_length, n - prefix_length);
-    return impl_->module->head(impl_->module->ln_f(x));
+    return impl_->module->head(norm32(impl_->module->ln_f, x));
 }
 
 }  // namespace syn::models

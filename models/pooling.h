@@ -4,6 +4,7 @@
 // silent default: a pooling the model cannot honestly provide is refused with a message.
 #include <ATen/core/Tensor.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ enum class Pooling {
     eos,           // the model's end-of-sequence position (CLIP: its EOT rule; others: last non-pad)
     last_non_pad,  // hidden state at the last position whose attention mask is 1
     projected,     // the joint-space projection (CLIP text_embeds before L2, SigLIP text head)
+    random_pooler, // the study's RoBERTa rows, made reproducible: tanh(W h_[CLS]) with W drawn from
+                   // N(0, 0.02^2) by a fixed generator and a recorded seed, zero bias; what
+                   // transformers does (unseeded) for a checkpoint without pooler.dense.* weights
 };
 
 const char* pooling_name(Pooling pooling);
@@ -32,11 +36,19 @@ const std::vector<Pooling>& all_poolings();
 struct PoolingChoice {
     Pooling kind = Pooling::mean;
     bool l2_normalize = false;
-    // "mean", "projected+l2": the spelling recorded in manifests and cache keys.
+    std::uint64_t seed = 0;  // random_pooler only
+    // "mean", "projected+l2", "random_pooler@0": the spelling recorded in manifests and cache keys
+    // (a random pooler always names its seed).
     std::string describe() const;
 };
-// Parses describe()'s spelling ("mean", "cls+l2").
+// Parses describe()'s spelling ("mean", "cls+l2", "random_pooler", "random_pooler@7+l2"); an
+// '@seed' on any other pooling, or a seed that is not a decimal integer, is an error.
 PoolingChoice parse_pooling_choice(const std::string& text);
+
+// The weight of the random pooler: [hidden, hidden] float32 on the CPU, N(0, 0.02^2) (transformers'
+// initializer_range for BERT/RoBERTa), drawn by SplitMix64 + Box-Muller from `seed`, row-major in
+// nn.Linear's [out, in] layout. The same numbers on every machine, compiler and libtorch version.
+at::Tensor random_pooler_weight(std::int64_t hidden, std::uint64_t seed);
 
 // Throws syn::Error (naming the model family, the checkpoint and the reason) when `encoder` cannot
 // provide `pooling`: unsupported for the family, or `pooler` without trained pooler weights.

@@ -26,7 +26,7 @@ enum class Family { bert, roberta, clip_text, t5, siglip_text };
 const char* family_name(Family family);
 
 // The poolings a family offers (a loaded encoder may refuse some more, see check_pooling):
-//   bert, roberta: cls, pooler, mean, eos, last_non_pad
+//   bert, roberta: cls, pooler, mean, eos, last_non_pad, random_pooler
 //   clip:          pooler, eos, mean, last_non_pad, projected (no cls: under the causal mask the
 //                  start token sees only itself, the same vector for every text)
 //   t5:            mean, eos, last_non_pad

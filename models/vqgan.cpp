@@ -64,8 +64,8 @@ struct ResnetBlock : torch::nn::Module {
     }
 
     at::Tensor forward(const at::Tensor& x) {
-        auto h = conv1(swish(norm1(x)));
-        h = conv2(swish(norm2(h)));  // dropout: identity at inference
+        auto h = conv1(swish(norm32(norm1, x)));
+        h = conv2(swish(norm32(norm2, h)));  // dropout: identity at inference
         return (nin_shortcut ? nin_shortcut(x) : x) + h;
     }
 };
@@ -84,7 +84,7 @@ struct AttnBlock : torch::nn::Module {
     }
 
     at::Tensor forward(const at::Tensor& x) {
-        auto h = norm(x);
+        auto h = norm32(norm, x);
         const int64_t b = x.size(0), c = x.size(1), hh = x.size(2), ww = x.size(3);
         auto qs = q(h).reshape({b, c, hh * ww}).permute({0, 2, 1});  // [B, HW, C]
         auto ks = k(h).reshape({b, c, hh * ww});                     // [B, C, HW]
@@ -192,7 +192,7 @@ struct Encoder : torch::nn::Module {
             if (level.downsample) h = level.downsample->forward(h);
         }
         h = mid.forward(h);
-        return conv_out(swish(norm_out(h)));
+        return conv_out(swish(norm32(norm_out, h)));
     }
 };
 
@@ -244,7 +244,7 @@ struct Decoder : torch::nn::Module {
             h = it->run_blocks(h);
             if (it->upsample) h = it->upsample->forward(h);
         }
-        return conv_out(swish(norm_out(h)));
+        return conv_out(swish(norm32(norm_out, h)));
     }
 };
 
@@ -282,7 +282,7 @@ torch::nn::Module& VQGAN::module() { return *impl_->module; }
 
 void VQGAN::to(c10::Device device, c10::ScalarType dtype) {
     if (!at::isFloatingType(dtype)) throw Error("VQGAN::to: dtype must be floating point");
-    impl_->module->to(device, dtype);
+    detail::cast_module(*impl_->module, device, dtype);
     impl_->module->eval();
     device_ = device;
     dtype_ = dtype;

@@ -773,7 +773,7 @@ ProjectState MainWindow::projectState() const {
     for (const auto& e : model_list_->entries()) {
         // Catalog entries in their default state are rebuilt from the catalog; keep the rest.
         const bool default_state = (e.source == "catalog" || e.source == "built in" || e.source == "HF cache") &&
-                                   e.pooling == e.default_pooling && e.dtype == (e.is_lexical() ? "—" : "float32") &&
+                                   e.pooling == e.default_pooling && e.dtype == (e.is_lexical() ? "—" : "auto") &&
                                    e.device == (e.is_lexical() ? "cpu" : "auto") && !e.checked;
         if (default_state) continue;
         s.models.push_back({e.source == "folder" ? e.folder : e.id, e.source, e.pooling, e.dtype, e.device, e.checked});

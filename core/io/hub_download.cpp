@@ -1,6 +1,7 @@
 #include "core/io/hub_download.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -305,10 +306,66 @@ RepoListing list_repo_files(const std::string& repo, const std::string& revision
     return out;
 }
 
+namespace {
+
+// sentence-transformers repos (modules.json): the files its modules read, where the listing has them.
+const char* const kSentenceTransformersFiles[] = {
+    "modules.json", "config_sentence_transformers.json", "sentence_bert_config.json", "sentence_roberta_config.json",
+    "sentence_distilbert_config.json", "sentence_camembert_config.json", "sentence_albert_config.json",
+    "sentence_xlm-roberta_config.json", "sentence_xlnet_config.json"};
+
+// "1_Pooling", "2_Dense", "0_Transformer": the folders sentence-transformers saves modules into.
+bool is_module_folder(const std::string& name) {
+    const size_t us = name.find('_');
+    if (us == 0 || us == std::string::npos || us + 1 == name.size()) return false;
+    for (size_t i = 0; i < us; ++i)
+        if (!std::isdigit(static_cast<unsigned char>(name[i]))) return false;
+    for (size_t i = us + 1; i < name.size(); ++i)
+        if (!std::isalnum(static_cast<unsigned char>(name[i])) && name[i] != '_' && name[i] != '-') return false;
+    return true;
+}
+
+// Appends modules.json & co. and, per module folder (1_Pooling/, 2_Dense/, 0_Transformer/, ...), its
+// config files and its weights (model.safetensors, else pytorch_model.bin). Returns true when some
+// module folder holds a whole transformer (config.json + weights), the layout whose root has none.
+bool add_sentence_transformers_files(const std::vector<std::string>& files, std::vector<std::string>& out) {
+    for (const char* f : kSentenceTransformersFiles)
+        if (has(files, f)) out.push_back(f);
+    std::set<std::string> folders;
+    for (const auto& f : files) {
+        const size_t slash = f.find('/');
+        if (slash != std::string::npos && f.find('/', slash + 1) == std::string::npos &&
+            is_module_folder(f.substr(0, slash)))
+            folders.insert(f.substr(0, slash));
+    }
+    bool transformer_inside = false;
+    for (const auto& d : folders) {
+        const std::string prefix = d + "/";
+        for (const char* f : kSideFiles)
+            if (has(files, prefix + f)) out.push_back(prefix + f);
+        for (const char* f : kSentenceTransformersFiles)
+            if (has(files, prefix + f)) out.push_back(prefix + f);
+        bool weights = false;
+        for (const char* w : {"model.safetensors", "pytorch_model.bin"}) {
+            if (has(files, prefix + w)) {
+                out.push_back(prefix + w);
+                weights = true;
+                break;
+            }
+        }
+        transformer_inside = transformer_inside || (weights && has(files, prefix + "config.json") &&
+                                                    !has(files, "model.safetensors") && !has(files, "pytorch_model.bin"));
+    }
+    return transformer_inside;
+}
+
+}  // namespace
+
 std::vector<std::string> select_model_files(const std::string& repo, const std::vector<std::string>& files) {
     std::vector<std::string> out;
     for (const char* f : kSideFiles)
         if (has(files, f)) out.push_back(f);
+    const bool transformer_inside = has(files, "modules.json") && add_sentence_transformers_files(files, out);
     for (const char* w : {"model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
                           "pytorch_model.bin.index.json"}) {
         if (has(files, w)) {
@@ -316,6 +373,7 @@ std::vector<std::string> select_model_files(const std::string& repo, const std::
             return out;
         }
     }
+    if (transformer_inside) return out;  // sentence-transformers with its Transformer in e.g. 0_Transformer/
     throw Error(repo + ": the repo has no weights this workbench reads (model.safetensors, "
                        "model.safetensors.index.json or pytorch_model.bin)");
 }

@@ -44,8 +44,12 @@ RepoListing list_repo_files(const std::string& repo, const std::string& revision
 
 // The files a text encoder needs, from a repo listing: config.json, the tokenizer files present,
 // and the weights: model.safetensors, else model.safetensors.index.json (shards are added once the
-// index is read), else pytorch_model.bin (or its index). Root-level files only. Throws syn::Error
-// naming the repo when there are no weights it can use.
+// index is read), else pytorch_model.bin (or its index). Root-level files only, except for
+// sentence-transformers repos (modules.json): then also modules.json, config_sentence_transformers.json,
+// sentence_bert_config.json and, in each module folder (1_Pooling/, 2_Dense/, 0_Transformer/, ...),
+// its config files and weights (model.safetensors, else pytorch_model.bin); a Transformer saved in a
+// module folder stands in for root weights. Throws syn::Error naming the repo when there are no
+// weights it can use.
 std::vector<std::string> select_model_files(const std::string& repo, const std::vector<std::string>& files);
 
 // Shard file names listed by a `*.index.json` ("weight_map" values, unique, sorted).

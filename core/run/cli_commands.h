@@ -4,7 +4,12 @@
 
 namespace syn::run {
 
-// Parses argv, runs the subcommand, prints errors as "error: <message>" and returns the exit code.
+// Exit status of a run that completed and wrote its outputs while some models failed (each named
+// in the tables, in results.json and on stderr): a batch script notices, the results stay usable.
+constexpr int kExitSomeModelsFailed = 3;
+
+// Parses argv, runs the subcommand, prints errors as "error: <message>" and returns the exit code
+// (0 done, 1 error, 3 done with failed models, 130 interrupted).
 // `figures` renders the STS plots; the Qt build passes ui's writer, the engine-only build none
 // (the CLI then says that figures were not written and why).
 int cli_main(int argc, char** argv, const FigureWriter& figures = {});

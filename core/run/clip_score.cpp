@@ -100,6 +100,9 @@ at::Tensor ClipScorer::text_embeds(const std::vector<std::string>& texts, bool u
     eo.model = folder_;
     eo.pooling = "projected";
     eo.device = device_option_;
+    // CLIP-S is a reported metric (Table 3 separates encoders by ~0.1-0.3): both towers in float32
+    // on every device, as the image tower above, whatever the embedding default is.
+    eo.dtype = "float32";
     eo.use_cache = use_cache;
     eo.cache_root = cache_root;
     EmbedResult r = embed_texts(texts, eo, progress, cancel);

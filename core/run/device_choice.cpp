@@ -3,23 +3,39 @@
 #include <torch/cuda.h>
 
 #include "core/io/errors.h"
+#include "core/io/torch/cpu_features.h"
 
 namespace syn::run {
 
+MachineCaps MachineCaps::this_machine() {
+    MachineCaps caps;
+    caps.cuda_available = torch::cuda::is_available();
+    caps.cuda_device_count = caps.cuda_available ? static_cast<int>(torch::cuda::device_count()) : 0;
+    caps.cpu_fast_bfloat16 = cpu_features().fast_bfloat16();
+    caps.cpu_isa = cpu_features().isa_summary();
+    return caps;
+}
+
 DeviceChoice choose_device(const std::string& device, const std::string& dtype) {
-    const bool cuda = torch::cuda::is_available();
-    return choose_device(device, dtype, cuda, cuda ? static_cast<int>(torch::cuda::device_count()) : 0);
+    return choose_device(device, dtype, MachineCaps::this_machine());
 }
 
 DeviceChoice choose_device(const std::string& device, const std::string& dtype, bool cuda_available,
                            int cuda_device_count) {
+    MachineCaps caps;
+    caps.cuda_available = cuda_available;
+    caps.cuda_device_count = cuda_device_count;
+    return choose_device(device, dtype, caps);
+}
+
+DeviceChoice choose_device(const std::string& device, const std::string& dtype, const MachineCaps& caps) {
     DeviceChoice c;
     if (device == "auto" || device.empty()) {
-        c.device = cuda_available ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+        c.device = caps.cuda_available ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
     } else if (device == "cpu") {
         c.device = c10::Device(c10::kCPU);
     } else if (device == "cuda" || device.rfind("cuda:", 0) == 0) {
-        if (!cuda_available)
+        if (!caps.cuda_available)
             throw Error("device '" + device +
                         "' requested, but this build of libtorch has no CUDA or no GPU is visible (use --device cpu)");
         int index = 0;
@@ -30,27 +46,42 @@ DeviceChoice choose_device(const std::string& device, const std::string& dtype, 
                 throw Error("device '" + device + "': expected cuda:<index>");
             }
         }
-        if (index < 0 || index >= cuda_device_count)
-            throw Error("device '" + device + "': only " + std::to_string(cuda_device_count) + " CUDA device(s)");
+        if (index < 0 || index >= caps.cuda_device_count)
+            throw Error("device '" + device + "': only " + std::to_string(caps.cuda_device_count) + " CUDA device(s)");
         c.device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
     } else {
         throw Error("unknown device '" + device + "' (auto, cpu, cuda, cuda:<index>)");
     }
 
-    if (dtype == "float32" || dtype == "fp32" || dtype.empty()) {
+    const std::string isa = caps.cpu_isa.empty() ? std::string() : " (" + caps.cpu_isa + ")";
+    if (dtype == "auto" || dtype.empty()) {
+        if (c.device.is_cuda()) {
+            c.dtype = c10::kBFloat16;
+            c.reason = "auto: bfloat16 on CUDA";
+        } else if (caps.cpu_fast_bfloat16) {
+            c.dtype = c10::kBFloat16;
+            c.reason = "auto: the CPU has native bfloat16 instructions" + isa;
+        } else {
+            c.dtype = c10::kFloat;
+            c.reason = "auto: float32, the CPU has no native bfloat16 (AMX-BF16 or AVX512-BF16)" + isa;
+        }
+    } else if (dtype == "float32" || dtype == "fp32") {
         c.dtype = c10::kFloat;
-        c.dtype_name = "float32";
+        c.reason = "asked for";
     } else if (dtype == "bfloat16" || dtype == "bf16") {
         c.dtype = c10::kBFloat16;
-        c.dtype_name = "bfloat16";
+        c.reason = c.device.is_cuda() || caps.cpu_fast_bfloat16
+                       ? "asked for"
+                       : "asked for; this CPU emulates bfloat16 (no AMX-BF16 or AVX512-BF16), float32 is faster";
     } else if (dtype == "float16" || dtype == "fp16") {
         c.dtype = c10::kHalf;
-        c.dtype_name = "float16";
+        c.reason = "asked for";
     } else {
-        throw Error("unknown dtype '" + dtype + "' (float32, bfloat16, float16)");
+        throw Error("unknown dtype '" + dtype + "' (auto, float32, bfloat16, float16)");
     }
-    if (c.dtype != c10::kFloat && !c.device.is_cuda())
-        throw Error("dtype " + c.dtype_name + " is supported on CUDA only; use float32 on the CPU");
+    c.dtype_name = c.dtype == c10::kFloat ? "float32" : c.dtype == c10::kBFloat16 ? "bfloat16" : "float16";
+    if (c.dtype == c10::kHalf && !c.device.is_cuda())
+        throw Error("dtype float16 is supported on CUDA only; use bfloat16 or float32 on the CPU");
     return c;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <numeric>
 #include <thread>
 #include <unordered_map>
@@ -16,9 +17,11 @@
 #include "core/run/catalog.h"
 #include "core/run/device_choice.h"
 #include "core/run/embedding_cache.h"
+#include "core/run/sentence_transformers_embed.h"
 #include "core/text/tokenizer.h"
 #include "models/pooling.h"
 #include "models/registry.h"
+#include "models/sentence_pipeline.h"
 #include "models/text_encoder.h"
 
 namespace syn::run {
@@ -57,6 +60,20 @@ std::vector<text::Encoding> tokenize_parallel(const text::Tokenizer& tokenizer, 
 }
 
 }  // namespace
+
+ModelSpec parse_model_spec(const std::string& spec) {
+    std::error_code ec;
+    const size_t colon = spec.rfind(':');
+    if (colon == std::string::npos || std::filesystem::exists(spec, ec)) return {spec, ""};
+    ModelSpec out{spec.substr(0, colon), spec.substr(colon + 1)};
+    if (out.model.empty()) throw Error("model entry '" + spec + "': no model before ':'");
+    try {
+        models::parse_pooling_choice(out.pooling);
+    } catch (const Error& e) {
+        throw Error("model entry '" + spec + "': " + e.what());
+    }
+    return out;
+}
 
 double cosine_rows(const std::vector<float>& rows, int64_t dim, std::size_t a, std::size_t b) {
     const float* x = rows.data() + a * dim;
@@ -97,9 +114,18 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
     const models::PoolingChoice pooling =
         models::parse_pooling_choice(options.pooling.empty() ? default_pooling(options.model) : options.pooling);
     result.pooling = pooling.describe();
+    result.pooling_reason = options.pooling.empty() ? "the model's default (catalog, else mean)" : "asked for";
+    // A sentence-transformers folder (modules.json): its pipeline is the default pooling.
+    const auto st = sentence_transformers_embedding(result.model_folder, options.pooling);
+    if (st) {
+        result.pooling = st->pooling();
+        result.pooling_reason = st->reason();
+    }
+    const std::string encoder_folder = st ? st->encoder_folder() : result.model_folder;
     const DeviceChoice dc = choose_device(options.device, options.dtype);
     result.device = dc.device.str();
     result.dtype = dc.dtype_name;
+    result.dtype_reason = dc.reason;
 
     // Unique texts; rows are filled per unique text, then expanded to the input order.
     std::unordered_map<std::string, size_t> unique_index;
@@ -113,11 +139,15 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
     result.unique_texts = unique.size();
 
     if (progress) progress("loading " + options.model, 0, 1);
-    std::unique_ptr<models::TextEncoder> encoder = models::load_text_encoder(result.model_folder, dc.device, dc.dtype);
+    std::unique_ptr<models::TextEncoder> encoder = models::load_text_encoder(encoder_folder, dc.device, dc.dtype);
     result.family = models::family_name(encoder->family());
-    models::check_pooling(*encoder, pooling.kind);
-    std::unique_ptr<text::Tokenizer> tokenizer = text::load_tokenizer(result.model_folder);
-    result.fingerprint = model_fingerprint(result.model_folder);
+    if (!st || !st->uses_pipeline()) models::check_pooling(*encoder, pooling.kind);
+    std::unique_ptr<text::Tokenizer> tokenizer = text::load_tokenizer(encoder_folder);
+    result.fingerprint = model_fingerprint(encoder_folder);
+    if (st) {
+        st->bind(*encoder, *tokenizer);  // widths, Dense weights, token limit, prompt length
+        result.fingerprint = st->fingerprint(result.fingerprint);
+    }
     if (progress) progress("loading " + options.model, 1, 1);
 
     std::unique_ptr<EmbeddingCache> cache;
@@ -141,10 +171,10 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
     if (!todo.empty()) {
         text::EncodeOptions eo;
         eo.add_special_tokens = true;
-        eo.max_length = static_cast<int>(encoder->max_tokens());
+        eo.max_length = st ? st->max_length() : static_cast<int>(encoder->max_tokens());
         std::vector<std::string> todo_texts;
         todo_texts.reserve(todo.size());
-        for (size_t i : todo) todo_texts.push_back(unique[i]);
+        for (size_t i : todo) todo_texts.push_back(st ? st->prepare_text(unique[i]) : unique[i]);
         if (progress) progress("tokenizing", 0, static_cast<long long>(todo.size()));
         std::vector<text::Encoding> enc = tokenize_parallel(*tokenizer, todo_texts, eo);
         if (progress) progress("tokenizing", static_cast<long long>(todo.size()), static_cast<long long>(todo.size()));
@@ -199,7 +229,10 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
             at::Tensor pooled;
             try {
                 models::EncoderOutput out = encoder->forward(ids, mask);
-                pooled = models::pool(*encoder, out, mask, pooling).to(torch::kCPU, torch::kFloat).contiguous();
+                pooled = (st && st->pipeline() ? st->pipeline()->forward(out.last_hidden_state, mask, st->prompt_length())
+                                               : models::pool(*encoder, out, mask, pooling))
+                             .to(torch::kCPU, torch::kFloat)
+                             .contiguous();
             } catch (const std::exception& e) {
                 if (compat::is_out_of_memory(e) && bsz > 1) {
                     compat::release_cached_device_memory();

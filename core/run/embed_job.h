@@ -18,7 +18,9 @@ struct EmbedOptions {
     std::string model;            // a folder, a hub id in the HF cache, or a catalog id
     std::string pooling;          // "mean", "projected+l2", ...; "" = the catalog's STS default, else "mean"
     std::string device = "auto";  // "auto" (CUDA when available), "cpu", "cuda", "cuda:1"
-    std::string dtype = "float32";  // "float32", "bfloat16", "float16" (half types on CUDA only)
+    // "auto" (bfloat16 on CUDA and on CPUs with native bf16, else float32; see device_choice.h),
+    // "float32", "bfloat16", "float16" (CUDA only).
+    std::string dtype = "auto";
     int64_t token_budget = 16384;   // padded tokens per batch
     int64_t max_batch = 512;        // texts per batch, at most
     int64_t chunk_texts = 4096;     // texts per cache shard (the unit of resumption)
@@ -32,6 +34,10 @@ struct EmbedResult {
     std::size_t unique_texts = 0, from_cache = 0, computed = 0;
     std::size_t truncated_texts = 0;  // texts longer than the model's context, cut (counted, not hidden)
     std::string model_id, model_folder, fingerprint, family, pooling, dtype, device;
+    std::string dtype_reason;  // why this dtype ("auto: the CPU has native bfloat16 ...", "asked for")
+    // Why this pooling: "asked for", the catalog default, or a sentence-transformers folder's
+    // modules.json pipeline ("st:mean+normalize") and what an explicit pooling replaced.
+    std::string pooling_reason;
     double seconds = 0;
 };
 
@@ -42,6 +48,15 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
 // catalog's; else for "t2i" the study's recipe by family (CLIP / SigLIP: projected, others: mean);
 // else mean.
 std::string default_pooling(const std::string& model, const std::string& experiment = "sts");
+
+// One entry of a model list: "roberta-base", "roberta-base:cls", "/models/x:random_pooler@1+l2".
+// The part after the last ':' is a pooling when it parses as one (an existing folder whose name
+// holds a ':' is taken whole); a ':' suffix that is no pooling is an error naming the choices.
+struct ModelSpec {
+    std::string model;
+    std::string pooling;  // "" when the entry names none
+};
+ModelSpec parse_model_spec(const std::string& spec);
 
 // Cosine similarity of rows a and b of a row-major matrix of width dim.
 double cosine_rows(const std::vector<float>& rows, int64_t dim, std::size_t a, std::size_t b);

@@ -40,7 +40,28 @@ std::string human_size(long long bytes) {
     return buf;
 }
 
+// A path as one shell word.
+std::string shell_word(const std::string& s) {
+    if (s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+=:@%,") ==
+        std::string::npos)
+        return s;
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
 }  // namespace
+
+std::string table2_hint(const std::string& data_dir) {
+    std::string models;
+    for (const auto& e : load_catalog())  // the catalog's paper_label rows are Table 2's encoders
+        if (!e.paper_label.empty()) models += " " + shell_word(e.id);
+    const std::string d = data_dir.empty() ? datasets::default_data_dir() : data_dir;
+    return "Table 2 (the study's eight encoders and the lexical baselines):\n  synesthesia sts --cxc " +
+           shell_word(d + "/cxc/sts_test.csv") + " --captions " +
+           shell_word(d + "/coco/annotations/captions_val2014.json") +
+           " \\\n    --models lexical/jaccard lexical/tfidf" + models + " --out results/table2\n";
+}
 
 FetchPlan plan_fetch(const FetchOptions& o) {
     FetchPlan p;
@@ -193,12 +214,7 @@ void add_fetch_command(CLI::App& app) {
         install_interrupt_handler(nullptr);
         for (const auto& line : out.done) std::printf("%s\n", line.c_str());
         if (plan.mm_celeba_hq) std::printf("\n%s", datasets::mm_celeba_hq_instructions(plan.data_dir).c_str());
-        if (opts->study && out.failures.empty()) {
-            const std::string d = plan.data_dir;
-            std::printf("\nTable 2: synesthesia sts --cxc %s/cxc/sts_val.csv --captions %s/coco/annotations/captions_val2014.json "
-                        "--models bert-base-cased,roberta-base,openai/clip-vit-base-patch32 --out results/table2\n",
-                        d.c_str(), d.c_str());
-        }
+        if (opts->study && out.failures.empty()) std::printf("\n%s", table2_hint(plan.data_dir).c_str());
         if (!out.failures.empty())
             throw Error(std::to_string(out.failures.size()) + " item(s) could not be fetched:\n" + join(out.failures, "\n\n"));
     });

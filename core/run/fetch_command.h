@@ -49,6 +49,10 @@ struct FetchOutcome {
 FetchOutcome run_fetch(const FetchPlan& plan, const hub::HubOptions& hub, const ProgressSink& progress,
                        CancelToken* cancel);
 
+// The command that runs Table 2 on what `fetch --study` wrote into `data_dir` (printed after it):
+// space-separated model ids (the catalog's Table 2 rows), the test split and its captions.
+std::string table2_hint(const std::string& data_dir);
+
 // Registers the `fetch` subcommand on the `synesthesia` app.
 void add_fetch_command(CLI::App& app);
 

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "core/eval/sts_metrics.h"
@@ -17,6 +18,7 @@
 #include "core/run/lexical_encoders.h"
 #include "core/run/text_formats.h"
 #include "core/run/versions.h"
+#include "models/pooling.h"
 
 namespace fs = std::filesystem;
 
@@ -69,6 +71,59 @@ std::string utc_timestamp() {
     return buf;
 }
 
+// Scores every pair with one model (a "model[:pooling]" entry), filling `run`; throws on failure.
+// `requested_pooling` is set to the pooling asked for, for the failure record.
+void evaluate_encoder(const std::string& spec, const StsJobOptions& options, const std::vector<data::StsPair>& pairs,
+                      const data::UniqueTexts& unique, const ProgressSink& progress, const CancelToken* cancel,
+                      EncoderRun& run, std::string& requested_pooling) {
+    auto start = std::chrono::steady_clock::now();
+    const ModelSpec ms = parse_model_spec(spec);
+    const auto entry = find_catalog_entry(ms.model);
+    run.label = entry && !entry->paper_label.empty() ? entry->paper_label : display_name(ms.model);
+    if (!ms.pooling.empty()) {
+        requested_pooling = ms.pooling;
+        run.label += " (" + models::parse_pooling_choice(ms.pooling).describe() + ")";
+    }
+    if (is_lexical_model(ms.model)) {
+        if (!ms.pooling.empty()) throw Error("'" + spec + "': the lexical baselines take no pooling");
+        if (progress) progress("scoring " + ms.model, 0, 1);
+        std::vector<std::pair<std::string, std::string>> texts;
+        texts.reserve(pairs.size());
+        for (const auto& p : pairs) texts.emplace_back(p.text1, p.text2);
+        run.scores = lexical_pair_scores(ms.model, texts);
+        run.family = run.style = "lexical";
+        run.pooling = "none";
+        run.dtype = "float64";
+        run.device = "cpu";
+        run.computed = unique.texts.size();
+        if (progress) progress("scoring " + ms.model, 1, 1);
+    } else {
+        EmbedOptions eo;
+        eo.model = ms.model;
+        eo.pooling = ms.pooling.empty() ? options.pooling : ms.pooling;
+        eo.device = options.device;
+        eo.dtype = options.dtype;
+        eo.use_cache = options.use_cache;
+        eo.cache_root = options.cache_root;
+        EmbedResult emb = embed_texts(unique.texts, eo, progress, cancel);
+        run.scores.resize(pairs.size());
+        for (size_t i = 0; i < pairs.size(); ++i)
+            run.scores[i] = cosine_rows(emb.rows, emb.dim, unique.index1[i], unique.index2[i]);
+        run.family = emb.family;
+        run.style = entry ? entry->style : style_of_family(emb.family);
+        run.pooling = emb.pooling;
+        run.dtype = emb.dtype;
+        run.dtype_reason = emb.dtype_reason;
+        run.device = emb.device;
+        run.folder = emb.model_folder;
+        run.fingerprint = emb.fingerprint;
+        run.computed = emb.computed;
+        run.from_cache = emb.from_cache;
+        run.truncated_texts = emb.truncated_texts;
+    }
+    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 }  // namespace
 
 StsResult run_sts(const StsJobOptions& options, const ProgressSink& progress, const CancelToken* cancel) {
@@ -100,48 +155,28 @@ StsResult run_sts(const StsJobOptions& options, const ProgressSink& progress, co
     boot.replicates = options.bootstrap;
     boot.seed = options.seed;
 
-    for (const std::string& model : options.models) {
+    std::set<std::string> labels_used;
+    for (const std::string& spec : options.models) {
         throw_if_cancelled(cancel, "sts");
         EncoderRun run;
-        run.model = model;
-        const auto entry = find_catalog_entry(model);
-        run.label = entry && !entry->paper_label.empty() ? entry->paper_label : display_name(model);
-        auto start = std::chrono::steady_clock::now();
-        if (is_lexical_model(model)) {
-            report("scoring " + model, 0, 1);
-            std::vector<std::pair<std::string, std::string>> texts;
-            texts.reserve(pairs.size());
-            for (const auto& p : pairs) texts.emplace_back(p.text1, p.text2);
-            run.scores = lexical_pair_scores(model, texts);
-            run.family = run.style = "lexical";
-            run.pooling = "none";
-            run.dtype = "float64";
-            run.device = "cpu";
-            run.computed = unique.texts.size();
-            report("scoring " + model, 1, 1);
-        } else {
-            EmbedOptions eo;
-            eo.model = model;
-            eo.pooling = options.pooling;
-            eo.device = options.device;
-            eo.dtype = options.dtype;
-            eo.use_cache = options.use_cache;
-            eo.cache_root = options.cache_root;
-            EmbedResult emb = embed_texts(unique.texts, eo, progress, cancel);
-            run.scores.resize(pairs.size());
-            for (size_t i = 0; i < pairs.size(); ++i)
-                run.scores[i] = cosine_rows(emb.rows, emb.dim, unique.index1[i], unique.index2[i]);
-            run.family = emb.family;
-            run.style = entry ? entry->style : style_of_family(emb.family);
-            run.pooling = emb.pooling;
-            run.dtype = emb.dtype;
-            run.device = emb.device;
-            run.folder = emb.model_folder;
-            run.fingerprint = emb.fingerprint;
-            run.computed = emb.computed;
-            run.from_cache = emb.from_cache;
-            run.truncated_texts = emb.truncated_texts;
+        run.model = spec;
+        run.label = display_name(spec);
+        std::string requested_pooling = options.pooling;
+        try {
+            evaluate_encoder(spec, options, pairs, unique, progress, cancel, run, requested_pooling);
+        } catch (const Cancelled&) {
+            throw;
+        } catch (const std::exception& e) {
+            // One model's failure (not in the cache, a pooling it cannot give, a broken checkpoint,
+            // out of memory) must not cost the others: it is recorded, shown and the run goes on.
+            result.failed.push_back({spec, run.label, requested_pooling, e.what()});
+            report("failed " + spec, 1, 1);
+            continue;
         }
+        // Labels name rows and comparisons: keep them unique (the same model twice, two poolings).
+        std::string label = run.label;
+        for (int k = 2; !labels_used.insert(label).second; ++k) label = run.label + " #" + std::to_string(k);
+        run.label = label;
         throw_if_cancelled(cancel, "sts");
         report("statistics " + run.label, 0, 1);
         const eval::StsEvaluation ev = eval::evaluate_sts(run.scores, sts_l, sts_v, methods, boot);
@@ -149,9 +184,13 @@ StsResult run_sts(const StsJobOptions& options, const ProgressSink& progress, co
         // Per sampling method (STS-V is constant within a CxC method, so its correlations there
         // are undefined and reported as such).
         for (const auto& g : ev.by_method) run.by_method.emplace_back(g.group, to_correlations(g));
-        run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         report("statistics " + run.label, 1, 1);
         result.encoders.push_back(std::move(run));
+    }
+    if (result.encoders.empty()) {
+        std::string all;
+        for (const auto& f : result.failed) all += "\n  " + f.model + ": " + f.reason;
+        throw Error("sts: no model could be evaluated:" + all);
     }
 
     // Paired comparisons of every two encoders on each metric.
@@ -203,7 +242,11 @@ StsResult run_sts(const StsJobOptions& options, const ProgressSink& progress, co
                                       {"fingerprint_sha256", e.fingerprint},
                                       {"pooling", e.pooling},
                                       {"dtype", e.dtype},
+                                      {"dtype_reason", e.dtype_reason},
                                       {"device", e.device}});
+    for (const auto& f : result.failed)
+        manifest["failed_models"].push_back(
+            {{"model", f.model}, {"label", f.label}, {"requested_pooling", f.pooling}, {"reason", f.reason}});
     result.manifest = std::move(manifest);
     return result;
 }
@@ -249,6 +292,15 @@ nlohmann::json estimate_json(const eval::CorrelationEstimate& e) {
     return j;
 }
 
+// The first line of a failure, shortened for a table cell (the full text is in results.json).
+std::string short_reason(const std::string& reason) {
+    std::string line = reason.substr(0, reason.find('\n'));
+    if (line.size() > 160) line = line.substr(0, 157) + "...";
+    return line;
+}
+
+std::string requested_pooling_cell(const FailedEncoder& f) { return f.pooling.empty() ? "default" : f.pooling; }
+
 nlohmann::json correlations_json(const StsCorrelations& c) {
     return {{"sts_l_spearman", estimate_json(c.sts_l_spearman)},
             {"sts_l_pearson", estimate_json(c.sts_l_pearson)},
@@ -270,6 +322,13 @@ std::string sts_table_markdown(const StsResult& r) {
         ss << "| " << markdown_cell(e.label) << " | " << markdown_cell(e.pooling);
         for (int m = 0; m < 4; ++m) ss << " | " << cell(metric_of(e.all, m), false);
         ss << " |\n";
+    }
+    for (const auto& f : r.failed)
+        ss << "| " << markdown_cell(f.label) << " | " << markdown_cell(requested_pooling_cell(f))
+           << " | failed | failed | failed | failed |\n";
+    if (!r.failed.empty()) {
+        ss << "\nFailed models (not evaluated; the others are unaffected):\n\n";
+        for (const auto& f : r.failed) ss << "- " << markdown_cell(f.model) << ": " << markdown_cell(short_reason(f.reason)) << "\n";
     }
     if (!r.comparisons.empty()) {
         ss << "\nPaired comparisons (same pairs): difference r_A - r_B (x100) with paired-bootstrap CI; Steiger's Z "
@@ -300,6 +359,9 @@ std::string sts_table_latex(const StsResult& r) {
         for (int m = 0; m < 4; ++m) ss << " & " << cell(metric_of(e.all, m), true);
         ss << " \\\\\n";
     }
+    for (const auto& f : r.failed)
+        ss << latex_escape(f.label) << " & " << latex_escape(requested_pooling_cell(f))
+           << " & \\multicolumn{4}{l}{\\emph{failed: " << latex_escape(short_reason(f.reason)) << "}} \\\\\n";
     ss << "\\bottomrule\n\\end{tabular}\n";
     ss << "\\caption{Correlation ($\\times 100$) between cosine similarity of caption embeddings and STS-L / STS-V on "
        << r.dataset.pairs.size() << " CxC pairs, with 95\\% bootstrap confidence intervals.}\n";
@@ -319,6 +381,9 @@ nlohmann::json sts_results_json(const StsResult& r) {
         for (const auto& [method, c] : e.by_method) ej["by_sampling_method"][method] = correlations_json(c);
         j["encoders"].push_back(ej);
     }
+    j["failed"] = nlohmann::json::array();
+    for (const auto& f : r.failed)
+        j["failed"].push_back({{"model", f.model}, {"label", f.label}, {"requested_pooling", f.pooling}, {"reason", f.reason}});
     j["comparisons"] = nlohmann::json::array();
     auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
     for (const auto& c : r.comparisons)

@@ -19,10 +19,12 @@ namespace syn::run {
 struct StsJobOptions {
     std::string cxc_csv;
     std::string captions_json;
-    std::vector<std::string> models;  // catalog ids, hub ids, folders, or lexical/jaccard, lexical/tfidf
+    // Catalog ids, hub ids, folders, or lexical/jaccard, lexical/tfidf; each may end in ":<pooling>"
+    // (roberta-base:cls, roberta-base:random_pooler@0), which wins over `pooling` for that model.
+    std::vector<std::string> models;
     std::string pooling;              // "" = each model's catalog default for STS (else "mean")
     std::string device = "auto";
-    std::string dtype = "float32";
+    std::string dtype = "auto";  // see EmbedOptions::dtype
     std::size_t bootstrap = 1000;
     std::uint64_t seed = 20240229;
     std::size_t max_pairs = 0;        // 0 = all; else N evenly spaced pairs (quick looks, tests)
@@ -40,6 +42,7 @@ struct EncoderRun {
     std::string label;       // paper label or model id
     std::string family, style;  // style: bert / clip / lexical / other
     std::string pooling, dtype, device, folder, fingerprint;
+    std::string dtype_reason;
     std::vector<double> scores;  // one per pair
     StsCorrelations all;
     std::vector<std::pair<std::string, StsCorrelations>> by_method;  // per sampling_method
@@ -56,13 +59,23 @@ struct PairedComparison {
     double bootstrap_p = 0;
 };
 
+// A model that could not be evaluated (not in the cache, a pooling it cannot give, a broken
+// checkpoint, out of memory, ...): the run goes on with the others and the tables say why.
+struct FailedEncoder {
+    std::string model, label, pooling;  // pooling: as requested ("" = the default)
+    std::string reason;
+};
+
 struct StsResult {
     data::StsDataset dataset;
-    std::vector<EncoderRun> encoders;
+    std::vector<EncoderRun> encoders;  // the models that were evaluated, in the order given
+    std::vector<FailedEncoder> failed;
     std::vector<PairedComparison> comparisons;
     nlohmann::json manifest;  // models + hashes, pooling, dtype, device, versions, seed, data hashes
 };
 
+// A model that fails is recorded in `failed` and the run goes on; throws syn::Error only when no
+// model at all could be evaluated (naming each and why), and Cancelled on cancellation.
 StsResult run_sts(const StsJobOptions& options, const ProgressSink& progress = {},
                   const CancelToken* cancel = nullptr);
 

@@ -135,6 +135,15 @@ TEST_F(BrokenFolder, PoolerRefusedWithoutTrainedPooler) {
     expect_error([&] { pool(*encoder, out, mask, {Pooling::pooler, false}); }, {"pooler", "no trained pooler", "model.safetensors"});
     EXPECT_EQ(pool(*encoder, out, mask, {Pooling::cls, true}).sizes(), (std::vector<int64_t>{1, 32}));
 
+    // The study's behaviour, made reproducible: tanh(W h_cls) with a seeded N(0, 0.02^2) W.
+    // Checked against the formula computed here in double precision.
+    const at::Tensor random0 = pool(*encoder, out, mask, parse_pooling_choice("random_pooler@0"));
+    const at::Tensor w = random_pooler_weight(32, 0).to(torch::kDouble);
+    const at::Tensor expected = at::tanh(at::matmul(out.last_hidden_state.select(1, 0).to(torch::kDouble), w.t()));
+    EXPECT_LT((random0.to(torch::kDouble) - expected).abs().max().item<double>(), 1e-5);
+    EXPECT_TRUE(at::equal(random0, pool(*encoder, out, mask, parse_pooling_choice("random_pooler"))));  // seed 0
+    EXPECT_FALSE(at::allclose(random0, pool(*encoder, out, mask, parse_pooling_choice("random_pooler@1"))));
+
     // The full fixture has one: accepted.
     auto trained = load_text_encoder(fixture("tiny-roberta"));
     EXPECT_TRUE(trained->has_trained_pooler());
@@ -181,6 +190,35 @@ TEST(EncoderInput, UnknownPoolingNameListsChoices) {
     EXPECT_EQ(parse_pooling_choice("projected+l2").kind, Pooling::projected);
     EXPECT_TRUE(parse_pooling_choice("mean+l2").l2_normalize);
     EXPECT_EQ(parse_pooling_choice("cls").describe(), "cls");
+    // A random pooler always records its seed; only it takes one.
+    EXPECT_EQ(parse_pooling_choice("random_pooler").describe(), "random_pooler@0");
+    EXPECT_EQ(parse_pooling_choice("random_pooler@42+l2").describe(), "random_pooler@42+l2");
+    EXPECT_EQ(parse_pooling_choice("random_pooler@42+l2").seed, 42u);
+    expect_error([] { parse_pooling_choice("mean@3"); }, {"mean@3", "only random_pooler"});
+    expect_error([] { parse_pooling_choice("random_pooler@x"); }, {"decimal integer"});
+    expect_error([] { parse_pooling_choice("random_pooler@"); }, {"decimal integer"});
+}
+
+// The random pooler's weight: a fixed generator, so the same matrix everywhere; statistics of
+// N(0, 0.02^2) within sampling error (n = 1024^2: the sd of the mean is 2e-5).
+TEST(RandomPooler, WeightIsReproducibleAndNormal) {
+    const at::Tensor a = random_pooler_weight(1024, 7);
+    EXPECT_TRUE(at::equal(a, random_pooler_weight(1024, 7)));
+    EXPECT_FALSE(at::equal(a, random_pooler_weight(1024, 8)));
+    EXPECT_EQ(a.sizes(), (std::vector<int64_t>{1024, 1024}));
+    EXPECT_NEAR(a.mean().item<double>(), 0.0, 1e-4);
+    EXPECT_NEAR(a.std().item<double>(), 0.02, 1e-4);
+    // Tails of a normal: P(|z| > 3) = 0.0027.
+    const double tail = (a.abs() > 0.06).to(torch::kDouble).mean().item<double>();
+    EXPECT_NEAR(tail, 0.0027, 0.0003);
+    // Pinned values from an independent implementation (Python, the SplitMix64 reference constants
+    // and Box-Muller): the generator may not change silently, it would change published rows.
+    const at::Tensor w2 = random_pooler_weight(2, 0);
+    EXPECT_FLOAT_EQ(w2[0][0].item<float>(), -0.009055154804349161f);
+    EXPECT_FLOAT_EQ(w2[0][1].item<float>(), 0.004155320778683834f);
+    EXPECT_FLOAT_EQ(w2[1][0].item<float>(), 0.05301211624159338f);
+    EXPECT_FLOAT_EQ(w2[1][1].item<float>(), -0.009808456507972954f);
+    expect_error([] { random_pooler_weight(0, 1); }, {"hidden size"});
 }
 
 // The device/dtype path on the CPU: bf16 weights give bf16 states close to fp32, pooled vectors are

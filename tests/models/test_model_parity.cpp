@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -149,6 +150,51 @@ TEST_P(ModelParity, EveryGoldenTensorMatches) {
         const bool logit_scale = key == "logits_per_image" || key == "clip_score_100cos";
         expect_close(name + "/" + key, it->second, expected, logit_scale ? kLogitTolerance : kTolerance);
     }
+}
+
+// bfloat16 on the CPU against the float32 goldens. bf16 keeps 8 significant bits: one rounding
+// moves a value by at most 2^-9 of its magnitude. The outputs here are O(1) (LayerNorm outputs,
+// projections of them) after a few dozen bf16 roundings of inputs, weights and partial results
+// (LayerNorm statistics and softmax run in float32, see models/layers.h), whose errors add like a
+// random walk: we allow 16 roundings' worth at the largest golden magnitude,
+// 16 * 2^-9 * max(1, max |golden|) = 0.03 for values up to 1, and require the direction of every
+// pooled vector to survive (cosine to the golden >= 0.999, i.e. an angle under 2.6 degrees).
+TEST_P(ModelParity, Bfloat16OnCpuWithinRoundingOfTheGoldens) {
+    SYN_REQUIRE_SHARED();
+    const std::string name = GetParam();
+    auto golden = read_golden(name);
+    const at::Tensor ids = golden.at("input_ids");
+    const at::Tensor mask = mask_or_ones(golden);
+    {  // the fixture defect of EveryGoldenTensorMatches: goldens made by another model
+        const EncoderOutput fp32 = load_text_encoder(model_dir(name))->forward(ids, mask);
+        const std::string key = golden.count("last_hidden_state") ? "last_hidden_state" : "text_last_hidden_state";
+        if (max_abs_diff(fp32.last_hidden_state, golden.at(key)) > kLogitTolerance && !duplicate_weights_of(name).empty())
+            GTEST_SKIP() << name << ": fixture defect (see EveryGoldenTensorMatches)";
+    }
+    auto encoder = load_text_encoder(model_dir(name), torch::kCPU, torch::kBFloat16);
+    ASSERT_EQ(encoder->dtype(), torch::kBFloat16);
+    const EncoderOutput out = encoder->forward(ids, mask);
+    std::map<std::string, at::Tensor> ours;
+    ours["last_hidden_state"] = ours["text_last_hidden_state"] = out.last_hidden_state;
+    ours["pooler_output"] = ours["text_pooler_output"] = out.pooler_output;
+    ours["mean_pooled"] = pool(*encoder, out, mask, {Pooling::mean, false});
+    if (out.projected.defined()) ours["text_embeds_unnormalized"] = out.projected;
+    std::printf("  %s in bfloat16 on the CPU\n", name.c_str());
+    int compared = 0;
+    for (const auto& [key, value] : ours) {
+        auto g = golden.find(key);
+        if (g == golden.end() || !value.defined()) continue;
+        ++compared;
+        const at::Tensor expected = g->second.to(at::kDouble);
+        const double bound = 16.0 * std::ldexp(1.0, -9) * std::max(1.0, expected.abs().max().item<double>());
+        expect_close(name + "/" + key + " (bf16)", value, expected, bound);
+        if (key == "last_hidden_state" || key == "text_last_hidden_state") continue;
+        const at::Tensor a = value.to(at::kDouble);
+        const double min_cos = ((a * expected).sum(-1) / (a.norm(2, {-1}) * expected.norm(2, {-1}))).min().item<double>();
+        EXPECT_GE(min_cos, 0.999) << name << "/" << key << ": a bf16 vector turned away from the golden";
+        std::printf("    %-28s min cosine to golden %.6f\n", (key + " (bf16)").c_str(), min_cos);
+    }
+    EXPECT_GE(compared, 2) << name << ": nothing to compare";
 }
 
 // Each text alone (unpadded), and the batch in reverse order, give the padded batch's vectors.

@@ -18,14 +18,49 @@ TEST(DeviceChoice, AutoPicksCudaWhenPresent) {
 TEST(DeviceChoice, RefusesWhatTheMachineCannotDo) {
     EXPECT_THROW(choose_device("cuda", "float32", false, 0), syn::Error);
     EXPECT_THROW(choose_device("cuda:2", "float32", true, 2), syn::Error);
-    EXPECT_THROW(choose_device("cpu", "bfloat16", true, 1), syn::Error);   // half types: CUDA only
+    EXPECT_THROW(choose_device("cpu", "float16", true, 1), syn::Error);   // float16: CUDA only
     EXPECT_THROW(choose_device("auto", "float16", false, 0), syn::Error);
     EXPECT_THROW(choose_device("tpu", "float32", false, 0), syn::Error);
     EXPECT_THROW(choose_device("cpu", "int8", false, 0), syn::Error);
+}
+
+// dtype auto: bf16 on CUDA; on the CPU only where bf16 is native; bf16 may be asked for anywhere.
+TEST(DeviceChoice, AutoDtypeFollowsTheHardware) {
+    syn::run::MachineCaps amx;
+    amx.cpu_fast_bfloat16 = true;
+    amx.cpu_isa = "AMX-BF16, AVX512-BF16";
+    syn::run::MachineCaps avx2;
+    avx2.cpu_isa = "AVX2";
+    syn::run::MachineCaps gpu = avx2;
+    gpu.cuda_available = true;
+    gpu.cuda_device_count = 1;
+
+    auto a = choose_device("auto", "auto", amx);
+    EXPECT_TRUE(a.device.is_cpu());
+    EXPECT_EQ(a.dtype, c10::kBFloat16);
+    EXPECT_NE(a.reason.find("AMX-BF16"), std::string::npos) << a.reason;
+    auto b = choose_device("cpu", "auto", avx2);
+    EXPECT_EQ(b.dtype, c10::kFloat);
+    EXPECT_EQ(b.dtype_name, "float32");
+    EXPECT_NE(b.reason.find("no native bfloat16"), std::string::npos) << b.reason;
+    auto g = choose_device("auto", "", gpu);
+    EXPECT_TRUE(g.device.is_cuda());
+    EXPECT_EQ(g.dtype_name, "bfloat16");
+    EXPECT_EQ(choose_device("cpu", "auto", gpu).dtype, c10::kFloat);  // the CPU's own rule, GPU or not
+    // Asked for explicitly: allowed, and an emulating CPU is told why it is slow.
+    auto slow = choose_device("cpu", "bfloat16", avx2);
+    EXPECT_EQ(slow.dtype, c10::kBFloat16);
+    EXPECT_NE(slow.reason.find("float32 is faster"), std::string::npos) << slow.reason;
+    EXPECT_EQ(choose_device("cpu", "bf16", amx).reason, "asked for");
+    EXPECT_EQ(choose_device("cpu", "float32", amx).dtype, c10::kFloat);
 }
 
 TEST(DeviceChoice, ThisMachine) {
     // Whatever this machine has, float32 on "auto" always works.
     auto c = choose_device("auto", "float32");
     EXPECT_EQ(c.dtype_name, "float32");
+    // And auto gives a dtype with a reason that names this CPU's instruction sets.
+    auto a = choose_device("cpu", "auto");
+    EXPECT_FALSE(a.reason.empty());
+    EXPECT_EQ(a.dtype == c10::kBFloat16, syn::run::MachineCaps::this_machine().cpu_fast_bfloat16);
 }

@@ -2,10 +2,14 @@
 // Batched = one at a time, sorted = unsorted, cached = fresh (within 1e-5), and the cache resumes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "core/io/errors.h"
 #include "core/run/embed_job.h"
+#include "core/run/sts_job.h"
 #include "tests/support/shared_paths.h"
 
 namespace fs = std::filesystem;
@@ -51,6 +55,7 @@ TEST_P(EmbedJob, BatchedEqualsOneAtATimeAndCachedEqualsFresh) {
     EmbedOptions o;
     o.model = folder;
     o.pooling = GetParam().pooling;
+    o.dtype = "float32";  // batching must not change a float32 result beyond rounding (bf16: below)
     o.use_cache = false;
     EmbedResult batched = embed_texts(texts(), o);
     EXPECT_EQ(batched.unique_texts, 5u);
@@ -98,6 +103,7 @@ TEST(EmbedJobErrors, CancelLeavesACompleteCache) {
     EmbedOptions o;
     o.model = syn::test::fixtures_dir() + "/models/tiny-bert";
     o.pooling = "mean";
+    o.dtype = "float32";  // the resumed run's batches differ from a fresh run's (bf16: see below)
     o.cache_root = fresh_cache("cancel").string();
     o.max_batch = 1;
     o.chunk_texts = 1;
@@ -133,7 +139,93 @@ TEST(EmbedJobErrors, ClearMessages) {
     o.pooling = "median";
     EXPECT_THROW(embed_texts(texts(), o), syn::Error);
     o.pooling = "mean";
-    o.dtype = "bfloat16";
+    o.dtype = "float16";
     o.device = "cpu";
-    EXPECT_THROW(embed_texts(texts(), o), syn::Error);  // half types: CUDA only
+    EXPECT_THROW(embed_texts(texts(), o), syn::Error);  // float16: CUDA only
+}
+
+// bfloat16 against float32 on real CxC captions with the tiny fixtures: the per-row direction of
+// the embeddings and the STS-L / STS-V correlations computed from them barely move (goals of the
+// CPU-bf16 issue: mean row cosine >= 0.995, correlations within 0.005). Printed for the record.
+// tiny-roberta's [CLS] vectors are nearly the same for every caption (pair cosines spread by ~1e-4),
+// so bf16 rounding is as large as the signal there: its correlations are printed, not held to 0.005
+// (the per-row cosine still is); `spread` shows why.
+TEST(EmbedBfloat16, AgreesWithFloat32OnCxcPairs) {
+    SYN_REQUIRE_SHARED();
+    struct Case {
+        std::string model, pooling;
+        bool hold_correlations;
+    };
+    for (const auto& [model, pooling, hold] : std::vector<Case>{{"tiny-bert", "mean", true},
+                                                               {"tiny-roberta", "mean", true},
+                                                               {"tiny-roberta", "cls", false},
+                                                               {"tiny-clip", "projected", true},
+                                                               {"tiny-t5-encoder", "mean", true}}) {
+        SCOPED_TRACE(model);
+        StsJobOptions o;
+        o.cxc_csv = syn::test::shared_dir() + "/data/cxc/sts_test.csv";
+        o.captions_json = syn::test::shared_dir() + "/data/coco/captions_karpathy_test.json";
+        o.models = {syn::test::fixtures_dir() + "/models/" + model};
+        o.pooling = pooling;
+        o.max_pairs = 1500;
+        o.bootstrap = 10;
+        o.device = "cpu";
+        o.use_cache = false;
+        o.dtype = "float32";
+        const StsResult f32 = run_sts(o);
+        o.dtype = "bfloat16";
+        const StsResult bf16 = run_sts(o);
+        ASSERT_EQ(bf16.encoders.size(), 1u);
+        EXPECT_EQ(bf16.encoders[0].dtype, "bfloat16");
+        const auto& a = f32.encoders[0].all;
+        const auto& b = bf16.encoders[0].all;
+        const double d_l = std::abs(a.sts_l_spearman.point.value - b.sts_l_spearman.point.value);
+        const double d_v = std::abs(a.sts_v_spearman.point.value - b.sts_v_spearman.point.value);
+        const double d_lp = std::abs(a.sts_l_pearson.point.value - b.sts_l_pearson.point.value);
+        const double d_vp = std::abs(a.sts_v_pearson.point.value - b.sts_v_pearson.point.value);
+        if (hold) EXPECT_LE(std::max({d_l, d_v, d_lp, d_vp}), 0.005);
+        // How far bf16 moves a pair's score, against how far scores spread between pairs.
+        const auto& sa = f32.encoders[0].scores;
+        const auto& sb = bf16.encoders[0].scores;
+        double mean_score = 0, moved = 0;
+        for (size_t i = 0; i < sa.size(); ++i) {
+            mean_score += sa[i] / sa.size();
+            moved += std::abs(sa[i] - sb[i]) / sa.size();
+        }
+        double var = 0;
+        for (double v : sa) var += (v - mean_score) * (v - mean_score) / sa.size();
+
+        // Row cosines between the two dtypes' embeddings of the same captions.
+        EmbedOptions e;
+        e.model = o.models[0];
+        e.pooling = pooling;
+        e.device = "cpu";
+        e.use_cache = false;
+        std::vector<std::string> captions;
+        for (size_t i = 0; i < f32.dataset.pairs.size() && captions.size() < 600; i += 3)
+            captions.push_back(f32.dataset.pairs[i].text1);
+        e.dtype = "float32";
+        const EmbedResult x = embed_texts(captions, e);
+        e.dtype = "bfloat16";
+        const EmbedResult y = embed_texts(captions, e);
+        double sum = 0, lowest = 1;
+        for (size_t i = 0; i < captions.size(); ++i) {
+            const double dot = [&] {
+                double d = 0, nx = 0, ny = 0;
+                for (int64_t k = 0; k < x.dim; ++k) {
+                    d += double(x.rows[i * x.dim + k]) * y.rows[i * y.dim + k];
+                    nx += double(x.rows[i * x.dim + k]) * x.rows[i * x.dim + k];
+                    ny += double(y.rows[i * y.dim + k]) * y.rows[i * y.dim + k];
+                }
+                return d / std::sqrt(nx * ny);
+            }();
+            sum += dot;
+            lowest = std::min(lowest, dot);
+        }
+        const double mean = sum / captions.size();
+        EXPECT_GE(mean, 0.995);
+        std::printf("  %-16s %-9s row cosine bf16 vs fp32: mean %.5f, min %.5f; |delta r| STS-L sp %.4f p %.4f, "
+                    "STS-V sp %.4f p %.4f; pair score moved %.2e vs spread (sd) %.2e\n",
+                    model.c_str(), pooling.c_str(), mean, lowest, d_l, d_lp, d_v, d_vp, moved, std::sqrt(var));
+    }
 }

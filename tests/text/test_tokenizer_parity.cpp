@@ -4,8 +4,12 @@
 // test. The legacy vocabulary files of ../shared/vocab must give the same ids as tokenizer.json.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "core/io/errors.h"
 #include "core/text/tokenizer.h"
@@ -143,15 +147,29 @@ TEST(LegacyTokenizerFiles, Gpt2EncoderAndVocabBpe) {
     EXPECT_EQ(tok->encode("Hello world").ids, (std::vector<int32_t>{15496, 995}));
     EXPECT_EQ(tok->token_to_id("<|endoftext|>"), 50256);
     // GPT-2 and RoBERTa share merges; RoBERTa's content ids are a permutation of GPT-2's, so the
-    // token strings must agree on every case.
-    auto roberta = syn::text::load_tokenizer(tokenizer_fixtures_dir() + "/roberta");
+    // token strings agree on every case, except texts that contain one of RoBERTa's added tokens
+    // (<s>, </s>, <mask>, ...): RoBERTa matches those whole, GPT-2 has none. Those cases are left
+    // out, by the added tokens the fixture's tokenizer.json declares, so any valid case file holds.
+    const std::string roberta_dir = tokenizer_fixtures_dir() + "/roberta";
+    std::vector<std::string> added;
+    {
+        std::ifstream in(roberta_dir + "/tokenizer.json");
+        const nlohmann::json json = nlohmann::json::parse(in);
+        for (const auto& t : json.at("added_tokens")) added.push_back(t.at("content").get<std::string>());
+    }
+    ASSERT_FALSE(added.empty());
+    auto roberta = syn::text::load_tokenizer(roberta_dir);
     auto cases = read_tokenizer_cases(tokenizer_fixtures_dir() + "/roberta.cases.jsonl");
     syn::text::EncodeOptions no_special;
     no_special.add_special_tokens = false;
-    int differing = 0;
-    for (const auto& c : cases)
-        if (tok->encode(c.text, no_special).tokens != roberta->encode(c.text, no_special).tokens) ++differing;
-    EXPECT_EQ(differing, 0);
+    int compared = 0;
+    for (const auto& c : cases) {
+        if (std::any_of(added.begin(), added.end(), [&](const std::string& a) { return c.text.find(a) != std::string::npos; }))
+            continue;
+        ++compared;
+        EXPECT_EQ(tok->encode(c.text, no_special).tokens, roberta->encode(c.text, no_special).tokens) << c.text;
+    }
+    EXPECT_GE(compared, static_cast<int>(cases.size()) / 2) << "too few cases without added tokens to compare";
 }
 
 // load_tokenizer() on folders that hold only legacy files (links into ../shared/vocab in a temp dir).

@@ -41,13 +41,23 @@ syn::run::StsResult run_group(const StsRunRequest& request, const std::vector<St
     options.max_pairs = request.max_pairs;
     options.bootstrap = request.bootstrap;
     options.pooling = models.front().pooling;
-    options.dtype = models.front().dtype.empty() ? "float32" : models.front().dtype;
+    options.dtype = models.front().dtype.empty() ? "auto" : models.front().dtype;
     options.device = models.front().device.empty() ? "auto" : models.front().device;
     for (const auto& m : models) options.models.push_back(m.model);
     return syn::run::run_sts(options, progress, cancel);
 }
 
-void merge_into(std::shared_ptr<syn::run::StsResult>& merged, syn::run::StsResult&& part) {
+// Records each model of a finished group as evaluated or failed (run_sts goes on past a failing
+// model and names it in `failed`), then merges the evaluated ones.
+void merge_into(std::shared_ptr<syn::run::StsResult>& merged, syn::run::StsResult&& part,
+                const std::vector<StsModelRequest>& models, std::vector<StsModelOutcome>& outcomes) {
+    for (const auto& m : models) {
+        auto f = std::find_if(part.failed.begin(), part.failed.end(),
+                              [&](const syn::run::FailedEncoder& x) { return x.model == m.model; });
+        outcomes.push_back(f == part.failed.end() ? StsModelOutcome{m.model, true, {}}
+                                                  : StsModelOutcome{m.model, false, f->reason});
+    }
+    part.failed.clear();
     if (!merged) {
         merged = std::make_shared<syn::run::StsResult>(std::move(part));
         return;
@@ -68,26 +78,11 @@ StsRunOutcome run_sts_models(const StsRunRequest& request, const syn::run::Progr
     for (const auto& [key, models] : groups) {
         (void)key;
         try {
-            merge_into(outcome.result, run_group(request, models, progress, cancel));
-            for (const auto& m : models) outcome.models.push_back({m.model, true, {}});
-            continue;
+            merge_into(outcome.result, run_group(request, models, progress, cancel), models, outcome.models);
         } catch (const syn::run::Cancelled&) {
             throw;
-        } catch (const std::exception& e) {
-            if (models.size() == 1) {
-                outcome.models.push_back({models.front().model, false, e.what()});
-                continue;
-            }
-        }
-        for (const auto& m : models) {  // find which model broke the group
-            try {
-                merge_into(outcome.result, run_group(request, {m}, progress, cancel));
-                outcome.models.push_back({m.model, true, {}});
-            } catch (const syn::run::Cancelled&) {
-                throw;
-            } catch (const std::exception& e) {
-                outcome.models.push_back({m.model, false, e.what()});
-            }
+        } catch (const std::exception& e) {  // every model of the group failed (or the data did)
+            for (const auto& m : models) outcome.models.push_back({m.model, false, e.what()});
         }
     }
     if (!outcome.result) {

@@ -28,7 +28,7 @@ QString to_string(ModelStatus status) {
 QStringList pooling_options_for(const QString& family) {
     if (family == "lexical") return {"none"};
     if (family == "bert") return {"pooler", "mean", "cls", "mean+l2", "cls+l2"};
-    if (family == "roberta") return {"mean", "cls", "pooler", "mean+l2"};
+    if (family == "roberta") return {"cls", "mean", "pooler", "mean+l2", "random_pooler@0"};
     if (family == "clip") return {"projected", "pooler", "eos", "mean", "projected+l2"};
     if (family == "siglip") return {"projected", "pooler", "mean"};
     if (family == "t5") return {"mean", "mean+l2"};
@@ -353,7 +353,7 @@ QVariant ModelListModel::data(const QModelIndex& index, int role) const {
     }
     if (role == OptionsRole) {
         if (col == kPooling) return e.pooling_options;
-        if (col == kDtype) return QStringList{"float32", "bfloat16", "float16"};
+        if (col == kDtype) return QStringList{"auto", "float32", "bfloat16", "float16"};
         if (col == kDevice) return QStringList{"auto", "cpu", "cuda"};
         return {};
     }

@@ -22,7 +22,7 @@ struct ModelEntry {
     QString family, style, note;
     qint64 params = 0;
     QString default_pooling;  // the catalog's STS pooling (or "mean")
-    QString pooling, dtype = "float32", device = "auto";
+    QString pooling, dtype = "auto", device = "auto";
     QStringList pooling_options;
     ModelStatus status = ModelStatus::Available;
     QString reason;

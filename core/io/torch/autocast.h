@@ -19,11 +19,14 @@ public:
 
 private:
     static void set(bool enable) {
-        if (!enable && !at::autocast::is_enabled()) return;
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+        // 2.4+: per-device API; the CUDA-only calls below are deprecated there.
+        if (!enable && !at::autocast::is_autocast_enabled(at::kCUDA)) return;
         at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
         at::autocast::set_autocast_enabled(at::kCUDA, enable);
 #else
+        // 1.13 .. 2.3: CUDA-only calls (is_enabled/set_enabled mean CUDA).
+        if (!enable && !at::autocast::is_enabled()) return;
         at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
         at::autocast::set_enabled(enable);
 #endif
