@@ -99,7 +99,7 @@ void add_generate(CLI::App& app) {
     cmd->add_option("--temperature", o.sampling.temperature, "Temperature (0 = greedy)")->capture_default_str();
     cmd->add_option("--batch", o.batch, "Images sampled together")->capture_default_str();
     cmd->add_option("--device", o.device, "auto, cpu, cuda, cuda:N")->capture_default_str();
-    cmd->add_option("--dtype", o.dtype, "GPT dtype: float32, bfloat16, float16 (CUDA)")->capture_default_str();
+    cmd->add_option("--dtype", o.dtype, "GPT dtype: auto (bfloat16 on CUDA and on CPUs with AMX-BF16/AVX512-BF16, else float32), float32, bfloat16, float16 (CUDA)")->capture_default_str();
     cmd->add_option("--out", o.out_dir, "Output folder (PNGs + images.jsonl)")->required();
     cmd->callback([st] {
         st->o.prompts = st->prompts;

@@ -79,7 +79,7 @@ struct GenerateJobOptions {
     SamplingOptions sampling;           // num_tokens 0 = the VQGAN's h * w
     int64_t batch = 16;                 // images sampled together
     std::string device = "auto";
-    std::string dtype = "float32";      // GPT dtype on CUDA: float32, bfloat16, float16
+    std::string dtype = "auto";         // GPT dtype: auto (see device_choice.h), float32, bfloat16, float16 (CUDA)
     std::string out_dir;                // PNGs + images.jsonl; "" = keep in memory only
 };
 

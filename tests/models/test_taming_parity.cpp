@@ -2,6 +2,8 @@
 // tensors of the reference implementation, from both checkpoint files, plus the cached decoding
 // path, the prefix conditioning and the configuration reader's errors.
 #include <gtest/gtest.h>
+
+#include <cmath>
 #include <torch/torch.h>
 
 #include <filesystem>
@@ -107,6 +109,45 @@ TEST_P(TamingParity, CachedChunkedStepsMatch) {
     auto rest = model_.gpt->step(cache, input.narrow(1, 5, input.size(1) - 5));
     expect_close(at::cat({first, rest}, 1), golden_.at("gpt_logits_prefix"), kLogitTolerance, "chunked cache");
     EXPECT_THROW(model_.gpt->step(cache, input.narrow(1, 0, 1)), syn::Error);  // cache full
+}
+
+// bfloat16 on the CPU (GroupNorm / LayerNorm statistics and the attention softmax in float32):
+// the cached GPT's logits and the decoded image stay within bf16 rounding of the float32 goldens,
+// and sampling draws the same codes as often as such a perturbation allows. Bounds as in
+// test_model_parity: 16 roundings' worth (16 * 2^-9) of the largest golden magnitude.
+TEST_P(TamingParity, Bfloat16OnCpuWithinRounding) {
+    torch::NoGradGuard no_grad;
+    auto bound = [](const at::Tensor& golden) {
+        return 16.0 * std::ldexp(1.0, -9) * std::max(1.0, golden.abs().max().item<double>());
+    };
+    model_.gpt->to(torch::kCPU, torch::kBFloat16);
+    model_.vqgan->to(torch::kCPU, torch::kBFloat16);
+    const auto& input = golden_.at("gpt_input");
+    const auto& expected = golden_.at("gpt_logits_prefix");
+    auto cache = model_.gpt->make_cache(input.size(0), input.size(1) + 1);
+    std::vector<at::Tensor> steps;
+    for (int64_t t = 0; t < input.size(1); ++t)
+        steps.push_back(model_.gpt->step(cache, input.narrow(1, t, 1),
+                                         t == 0 ? golden_.at("prefix").to(torch::kBFloat16) : at::Tensor()));
+    const at::Tensor logits = at::cat(steps, 1);
+    EXPECT_EQ(logits.scalar_type(), torch::kBFloat16);
+    expect_close(logits, expected, bound(expected), "bf16 cached logits");
+    // The most likely code is the float32 one wherever float32's top two are apart by more than
+    // the bound (elsewhere a tie within rounding may flip).
+    const auto top2 = at::topk(expected, 2, -1);
+    const at::Tensor clear = (std::get<0>(top2).select(-1, 0) - std::get<0>(top2).select(-1, 1)) > 2 * bound(expected);
+    const at::Tensor same = logits.to(at::kFloat).argmax(-1).eq(expected.argmax(-1));
+    EXPECT_TRUE(same.masked_select(clear).all().item<bool>()) << "bf16 changed a clear argmax";
+    // The decoder is ~30 convolutions deep (more roundings than the bound above counts): held to 2 grey
+    // levels on average and 16 at worst, in [-1, 1] pixels (1 level = 2/255). generate keeps the
+    // decoder in float32 (its cost is small next to sampling); this checks the bf16 path works.
+    const at::Tensor decoded = model_.vqgan->decode_codes(golden_.at("codes")).to(at::kFloat);
+    const at::Tensor err = (decoded - golden_.at("decoded")).abs();
+    std::printf("  bf16 decoded         mean abs diff %.3g, max %.3g (grey levels: %.2f, %.1f)\n",
+                err.mean().item<double>(), err.max().item<double>(), err.mean().item<double>() * 127.5,
+                err.max().item<double>() * 127.5);
+    EXPECT_LE(err.mean().item<double>(), 2.0 / 127.5);
+    EXPECT_LE(err.max().item<double>(), 16.0 / 127.5);
 }
 
 INSTANTIATE_TEST_SUITE_P(Checkpoints, TamingParity, ::testing::Values("model.safetensors", "last.ckpt"),

@@ -166,6 +166,9 @@ TEST_F(T2I, GenerationIsReproducibleAndWritesImages) {
     g.sampling.num_tokens = 0;
     g.batch = 2;  // batches that cut across prompts: an image depends on its prompt and seed only
     g.device = "cpu";
+    // float32: batch-invariant codes need rounding far below the logits' gaps; in bfloat16 another
+    // batching may round a near-tie the other way (same batching: same codes, checked below).
+    g.dtype = "float32";
     g.out_dir = (dir / "gen").string();
     auto first = run_generate(g);
     ASSERT_EQ(first.faces.size(), 6u);
@@ -208,6 +211,13 @@ TEST_F(T2I, GenerationIsReproducibleAndWritesImages) {
     }
     EXPECT_NE(first.faces[0].rgb, first.faces[1].rgb);  // seeds 1 and 2 differ
     EXPECT_TRUE(second.faces[0].path.empty());
+
+    // bfloat16 sampling (the default on CPUs with native bf16): reproducible for the same batching.
+    g.dtype = "bfloat16";
+    auto bf_a = run_generate(g);
+    auto bf_b = run_generate(g);
+    EXPECT_EQ(bf_a.dtype, "bfloat16");
+    for (std::size_t i = 0; i < bf_a.faces.size(); ++i) EXPECT_EQ(bf_a.faces[i].codes, bf_b.faces[i].codes) << i;
 }
 
 TEST_F(T2I, RandomBaselineTrainsAndGenerates) {
