@@ -5,6 +5,7 @@
 #include <sstream>
 #include <unordered_set>
 
+#include "core/io/atomic_file.h"
 #include "core/io/errors.h"
 
 namespace syn::data {
@@ -154,12 +155,8 @@ CaptionIndex parse_coco_captions(std::string_view json_text, const std::string& 
 }
 
 CaptionIndex load_coco_captions(const std::string& path, const CocoCaptionsOptions& options) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw file_error(path, "cannot open captions file for reading");
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) throw file_error(path, "read error");
-    return parse_coco_captions(buffer.str(), path, options);
+    // read_file: "<path>: cannot open: ...", or "<path>: is a directory, not a file".
+    return parse_coco_captions(read_file(path), path, options);
 }
 
 }  // namespace syn::data

@@ -3,7 +3,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/io/atomic_file.h"
 #include "core/io/errors.h"
+#include "core/io/quote.h"
 
 namespace syn::data {
 
@@ -138,8 +140,9 @@ std::optional<std::size_t> CsvTable::find_column(const std::string& name) const 
 std::size_t CsvTable::column(const std::string& name) const {
     if (auto index = find_column(name)) return *index;
     std::string columns;
-    for (const auto& h : header) columns += (columns.empty() ? "" : ", ") + h;
-    throw Error(at_line(source, header_line, "missing column '" + name + "' (columns: " + columns + ")"));
+    for (std::size_t i = 0; i < header.size() && i < 20; ++i) columns += (columns.empty() ? "" : ", ") + escape_excerpt(header[i], 40);
+    if (header.size() > 20) columns += ", ... (" + std::to_string(header.size()) + " columns)";
+    throw Error(at_line(source, header_line, "missing column " + quote_excerpt(name) + " (columns: " + columns + ")"));
 }
 
 std::vector<std::string> CsvTable::check_field_counts() const {
@@ -165,19 +168,15 @@ CsvTable parse_csv_table(std::string_view text, const std::string& source) {
                                                               std::to_string(i + 1) + ")"));
         for (std::size_t j = 0; j < i; ++j)
             if (table.header[j] == table.header[i])
-                throw Error(at_line(source, table.header_line, "duplicated column '" + table.header[i] + "'"));
+                throw Error(at_line(source, table.header_line, "duplicated column " + quote_excerpt(table.header[i])));
     }
     table.rows.assign(std::make_move_iterator(records.begin() + 1), std::make_move_iterator(records.end()));
     return table;
 }
 
 CsvTable read_csv_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw file_error(path, "cannot open file for reading");
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) throw file_error(path, "read error");
-    return parse_csv_table(buffer.str(), path);
+    // read_file: "<path>: cannot open: ...", or "<path>: is a directory, not a file".
+    return parse_csv_table(read_file(path), path);
 }
 
 }  // namespace syn::data

@@ -10,7 +10,9 @@
 #include <utility>
 
 #include "core/data/csv.h"
+#include "core/io/atomic_file.h"
 #include "core/io/errors.h"
+#include "core/io/quote.h"
 
 namespace syn::data {
 
@@ -96,15 +98,15 @@ CxcStsFile parse_cxc_sts(std::string_view text, const std::string& source) {
         pair.line = row.line;
         bool ok = true;
         if (!parse_cxc_caption_id(row.fields[col1], pair.caption_id1)) {
-            error("caption1 '" + row.fields[col1] + "' is not a caption id of the form <prefix>:sentid:<number>");
+            error("caption1 " + quote_excerpt(row.fields[col1]) + " is not a caption id of the form <prefix>:sentid:<number>");
             ok = false;
         }
         if (!parse_cxc_caption_id(row.fields[col2], pair.caption_id2)) {
-            error("caption2 '" + row.fields[col2] + "' is not a caption id of the form <prefix>:sentid:<number>");
+            error("caption2 " + quote_excerpt(row.fields[col2]) + " is not a caption id of the form <prefix>:sentid:<number>");
             ok = false;
         }
         if (!parse_score(row.fields[col_score], pair.score)) {
-            error("agg_score '" + row.fields[col_score] + "' is not a number");
+            error("agg_score " + quote_excerpt(row.fields[col_score]) + " is not a number");
             ok = false;
         } else if (pair.score < kCxcMinScore || pair.score > kCxcMaxScore) {
             error("agg_score " + row.fields[col_score] + " is outside the CxC range 0..5");
@@ -134,8 +136,8 @@ CxcStsFile parse_cxc_sts(std::string_view text, const std::string& source) {
         }
         if (pair.sampling_method != kSameImageMethod && pair.sampling_method != kDifferentImagesMethod) {
             ++file.unknown_method_rows;
-            file.warnings.push_back({source, row.line, "unknown sampling_method '" + pair.sampling_method +
-                                                           "' (kept; known: c2c_cocaption, c2c_isim)"});
+            file.warnings.push_back({source, row.line, "unknown sampling_method " + quote_excerpt(pair.sampling_method) +
+                                                           " (kept; known: c2c_cocaption, c2c_isim)"});
         }
         ++file.method_counts[pair.sampling_method];
         file.pairs.push_back(std::move(pair));
@@ -145,12 +147,8 @@ CxcStsFile parse_cxc_sts(std::string_view text, const std::string& source) {
 }
 
 CxcStsFile load_cxc_sts(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw file_error(path, "cannot open CxC STS file for reading");
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) throw file_error(path, "read error");
-    return parse_cxc_sts(buffer.str(), path);
+    // read_file: "<path>: cannot open: ...", or "<path>: is a directory, not a file".
+    return parse_cxc_sts(read_file(path), path);
 }
 
 }  // namespace syn::data

@@ -8,7 +8,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/io/atomic_file.h"
+#include "core/data/text_lines.h"
 #include "core/io/errors.h"
+#include "core/io/quote.h"
 
 namespace syn::data {
 namespace {
@@ -95,18 +98,16 @@ std::vector<std::string> split_tabs(const std::string& line) {
     }
 }
 
-std::vector<std::string> split_lines(const std::string& text) {
+// The lines of a file through the one line splitter (data::LineReader: BOM skipped; MRPC's files
+// start with one), CR trimmed; blank lines at the very end are the trailing newline(s), not records.
+std::vector<std::string> split_lines(std::string_view text) {
     std::vector<std::string> lines;
-    std::size_t start = 0;
-    while (start < text.size()) {
-        std::size_t end = text.find('\n', start);
-        if (end == std::string::npos) end = text.size();
-        std::string line = text.substr(start, end - start);
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        lines.push_back(std::move(line));
-        start = end + 1;
+    LineReader reader(text);
+    std::string_view line;
+    while (reader.next(line)) {
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        lines.emplace_back(line);
     }
-    // Blank lines at the very end are the file's trailing newline(s), not records.
     while (!lines.empty() && lines.back().empty()) lines.pop_back();
     return lines;
 }
@@ -138,7 +139,7 @@ void check_header(const std::vector<std::string>& header, const Layout& layout, 
     auto expect = [&](int column, const std::string& name) {
         if (column < 0 || name.empty()) return;
         if (int(header.size()) <= column || header[column] != name)
-            throw Error(at_line(source, 1, "header '" + join(header, "\\t") + "' is not a GLUE " + info.display +
+            throw Error(at_line(source, 1, "header " + quote_excerpt(join(header, "\t")) + " is not a GLUE " + info.display +
                                                " header (expected column " + std::to_string(column + 1) + " '" +
                                                name + "')"));
     };
@@ -152,14 +153,14 @@ void parse_label(const GlueTaskInfo& info, const std::string& field, GlueExample
         char* end = nullptr;
         const double score = std::strtod(begin, &end);
         if (field.empty() || end != begin + field.size() || !std::isfinite(score) || score < 0.0 || score > 5.0)
-            throw Error(at_line(source, example.line, "label '" + field + "' is not a similarity score in [0, 5]"));
+            throw Error(at_line(source, example.line, "label " + quote_excerpt(field) + " is not a similarity score in [0, 5]"));
         example.score = score;
         return;
     }
     const auto it = std::find(info.labels.begin(), info.labels.end(), field);
     if (it == info.labels.end())
         throw Error(at_line(source, example.line,
-                            "label '" + field + "' is not one of " + join(info.labels, ", ") + " (" + info.display + ")"));
+                            "label " + quote_excerpt(field) + " is not one of " + join(info.labels, ", ") + " (" + info.display + ")"));
     example.label = static_cast<int>(it - info.labels.begin());
 }
 
@@ -186,16 +187,14 @@ GlueTask parse_glue_task(const std::string& name) {
         if (key == info.name) return info.task;
         names.push_back(info.name);
     }
-    throw Error("GLUE task '" + name + "' is not one of " + join(names, ", "));
+    throw Error("GLUE task " + quote_excerpt(name) + " is not one of " + join(names, ", "));
 }
 
 GlueSplit parse_glue_tsv(GlueTask task, const std::string& text, const std::string& source,
                          const GlueReadOptions& options) {
     const GlueTaskInfo& info = glue_task_info(task);
     const TaskLayouts layouts = layouts_of(task);
-    std::string body = text;
-    if (body.compare(0, 3, "\xEF\xBB\xBF") == 0) body.erase(0, 3);  // MRPC's files start with a BOM
-    const std::vector<std::string> lines = split_lines(body);
+    const std::vector<std::string> lines = split_lines(text);
     if (lines.empty()) throw file_error(source, "empty file: no GLUE " + info.display + " records");
 
     GlueSplit split;
@@ -235,12 +234,8 @@ GlueSplit parse_glue_tsv(GlueTask task, const std::string& text, const std::stri
 }
 
 GlueSplit read_glue_tsv(GlueTask task, const std::string& path, const GlueReadOptions& options) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw file_error(path, "cannot open GLUE file");
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) throw file_error(path, "read error");
-    return parse_glue_tsv(task, buffer.str(), path, options);
+    // read_file: "<path>: cannot open: ...", or "<path>: is a directory, not a file".
+    return parse_glue_tsv(task, read_file(path), path, options);
 }
 
 std::string glue_split_path(const std::string& glue_dir, GlueTask task, const std::string& split) {

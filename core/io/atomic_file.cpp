@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/io/errors.h"
+#include "core/io/file_checks.h"
 
 namespace syn {
 
@@ -42,6 +43,8 @@ void write_file_atomically(const std::string& path, const std::function<void(int
         fd = -1;
         if (::rename(tmpl.c_str(), path.c_str()) != 0)
             throw file_error(path, std::string("rename failed: ") + std::strerror(errno));
+        // The rename itself lives in the folder: without this a power cut can lose it.
+        fsync_parent_directory(path);
     } catch (...) {
         if (fd >= 0) ::close(fd);
         ::unlink(tmpl.c_str());
@@ -54,8 +57,7 @@ void write_file_atomically(const std::string& path, std::string_view content) {
 }
 
 std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw file_error(path, std::string("cannot open: ") + std::strerror(errno));
+    std::ifstream in = open_input_file(path);
     std::ostringstream ss;
     ss << in.rdbuf();
     if (in.bad()) throw file_error(path, "read failed");

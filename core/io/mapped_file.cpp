@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "core/io/errors.h"
+#include "core/io/file_checks.h"
 
 namespace syn {
 
@@ -27,6 +28,7 @@ struct FdGuard {
 }  // namespace
 
 MappedFile::MappedFile(const std::string& path, bool populate) : path_(path) {
+    require_not_directory(path);
     FdGuard fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
     if (fd.fd < 0) throw file_error(path, "cannot open: " + errno_text());
 

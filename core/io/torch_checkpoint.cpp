@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "core/io/errors.h"
+#include "core/io/file_checks.h"
 #include "core/io/mapped_file.h"
 
 namespace syn {
@@ -24,6 +25,7 @@ const unsigned char kLegacyMagic[] = {0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
 enum class Container { Zip, Legacy };
 
 Container check_container(const std::string& path) {
+    require_not_directory(path);
     std::ifstream in(path, std::ios::binary);
     if (!in) throw file_error(path, "cannot open file");
     unsigned char head[512] = {};

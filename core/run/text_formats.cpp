@@ -1,7 +1,7 @@
 #include "core/run/text_formats.h"
 
-#include <fstream>
-
+#include "core/data/text_lines.h"
+#include "core/io/atomic_file.h"
 #include "core/io/errors.h"
 
 namespace syn::run {
@@ -45,14 +45,14 @@ std::string latex_escape(const std::string& text) {
 }
 
 std::vector<std::string> read_text_lines(const std::string& path, bool skip_blank) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw file_error(path, "cannot open");
+    const std::string content = read_file(path);  // a directory is an error naming it
     std::vector<std::string> lines;
-    std::string line;
-    while (std::getline(in, line)) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (skip_blank && line.find_first_not_of(" \t") == std::string::npos) continue;
-        lines.push_back(line);
+    data::LineReader reader(content);
+    std::string_view line;
+    while (reader.next(line)) {
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (skip_blank && line.find_first_not_of(" \t") == std::string_view::npos) continue;
+        lines.emplace_back(line);
     }
     return lines;
 }

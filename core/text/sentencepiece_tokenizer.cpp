@@ -276,6 +276,7 @@ struct Settings {
     bool siglip = false;
     bool lower_case = false;
     int extra_ids = 100;
+    int model_max_length = 0;  // tokenizer_config.json; 0 when absent or "no limit" (HF's 1e30)
     std::string eos = "</s>";
     std::string pad = "<pad>";
     std::string unk = "<unk>";
@@ -342,6 +343,12 @@ Settings read_settings(const std::string& folder) {
             if (!config["extra_ids"].is_number_integer() || config["extra_ids"].get<int>() < 0)
                 throw file_error(config_path, "key 'extra_ids' is not a non-negative integer");
             s.extra_ids = config["extra_ids"].get<int>();
+        }
+        if (config.contains("model_max_length") && !config["model_max_length"].is_null()) {
+            if (!config["model_max_length"].is_number())
+                throw file_error(config_path, "key 'model_max_length' is not a number");
+            const double v = config["model_max_length"].get<double>();
+            if (v > 0 && v < 1e9) s.model_max_length = static_cast<int>(v);  // HF writes 1e30 for "no limit"
         }
         if (config.contains("do_lower_case")) {
             if (!config["do_lower_case"].is_boolean())
@@ -473,6 +480,8 @@ public:
     int32_t vocab_size() const override { return vocab_size_; }
     int32_t pad_id() const override { return pad_id_; }
     std::string family() const override { return "sentencepiece"; }
+    int model_max_length() const override { return settings_.model_max_length; }
+    std::string pad_token() const override { return settings_.pad; }
 
 private:
     // The special tokens of the model and the added ones (sentinels, declared tokens), matched in

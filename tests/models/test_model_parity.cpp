@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -27,8 +28,14 @@ using namespace syn::models;
 
 namespace {
 
-constexpr double kTolerance = 1e-5;
-constexpr double kLogitTolerance = 1e-4;
+// SYN_TEST_DEVICE=cuda (scripts/gpu-check.sh) runs the suite on that device; the CPU otherwise.
+c10::Device test_device() {
+    const char* d = std::getenv("SYN_TEST_DEVICE");
+    return d && *d ? c10::Device(d) : c10::Device(c10::kCPU);
+}
+// float32 on the CPU within 1e-5 of transformers; on CUDA within 1e-4 (other kernels, other sums).
+const double kTolerance = test_device().is_cuda() ? 1e-4 : 1e-5;
+const double kLogitTolerance = test_device().is_cuda() ? 1e-3 : 1e-4;
 
 // Model folders with a golden.safetensors (tiny-taming is the image generator, tested elsewhere).
 std::vector<std::string> golden_models() {
@@ -57,7 +64,7 @@ std::map<std::string, at::Tensor> read_golden(const std::string& name) {
 }
 
 double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
-    return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
+    return (a.to(at::kCPU, at::kDouble) - b.to(at::kCPU, at::kDouble)).abs().max().item<double>();
 }
 
 // Compares shape and values; names the golden key and the model in the failure message.
@@ -96,7 +103,7 @@ TEST_P(ModelParity, EveryGoldenTensorMatches) {
     const std::string name = GetParam();
     auto golden = read_golden(name);
     ASSERT_TRUE(golden.count("input_ids")) << name << ": golden.safetensors has no input_ids";
-    auto encoder = load_text_encoder(model_dir(name));
+    auto encoder = load_text_encoder(model_dir(name), test_device());
     const at::Tensor ids = golden.at("input_ids");
     const at::Tensor mask = mask_or_ones(golden);
     const EncoderOutput out = encoder->forward(ids, mask);
@@ -111,8 +118,8 @@ TEST_P(ModelParity, EveryGoldenTensorMatches) {
         ours["text_embeds"] = pool(*encoder, out, mask, {Pooling::projected, true});
     }
     if (golden.count("pixel_values")) {
-        auto vision = load_clip_vision(model_dir(name));
-        const VisionOutput v = vision->forward(golden.at("pixel_values"));
+        auto vision = load_clip_vision(model_dir(name), test_device());
+        const VisionOutput v = vision->forward(golden.at("pixel_values").to(test_device()));
         ours["vision_pooler_output"] = v.pooler_output;
         ours["image_embeds"] = l2(v.image_embeds);  // CLIPModel returns them normalised
         const at::Tensor cos = at::matmul(l2(v.image_embeds), l2(out.projected).t());  // [images, texts]
@@ -159,7 +166,7 @@ TEST_P(ModelParity, EveryGoldenTensorMatches) {
 // random walk: we allow 16 roundings' worth at the largest golden magnitude,
 // 16 * 2^-9 * max(1, max |golden|) = 0.03 for values up to 1, and require the direction of every
 // pooled vector to survive (cosine to the golden >= 0.999, i.e. an angle under 2.6 degrees).
-TEST_P(ModelParity, Bfloat16OnCpuWithinRoundingOfTheGoldens) {
+TEST_P(ModelParity, Bfloat16WithinRoundingOfTheGoldens) {
     SYN_REQUIRE_SHARED();
     const std::string name = GetParam();
     auto golden = read_golden(name);
@@ -171,7 +178,7 @@ TEST_P(ModelParity, Bfloat16OnCpuWithinRoundingOfTheGoldens) {
         if (max_abs_diff(fp32.last_hidden_state, golden.at(key)) > kLogitTolerance && !duplicate_weights_of(name).empty())
             GTEST_SKIP() << name << ": fixture defect (see EveryGoldenTensorMatches)";
     }
-    auto encoder = load_text_encoder(model_dir(name), torch::kCPU, torch::kBFloat16);
+    auto encoder = load_text_encoder(model_dir(name), test_device(), torch::kBFloat16);
     ASSERT_EQ(encoder->dtype(), torch::kBFloat16);
     const EncoderOutput out = encoder->forward(ids, mask);
     std::map<std::string, at::Tensor> ours;
@@ -185,7 +192,7 @@ TEST_P(ModelParity, Bfloat16OnCpuWithinRoundingOfTheGoldens) {
         auto g = golden.find(key);
         if (g == golden.end() || !value.defined()) continue;
         ++compared;
-        const at::Tensor expected = g->second.to(at::kDouble);
+        const at::Tensor expected = g->second.to(value.device(), at::kDouble);
         const double bound = 16.0 * std::ldexp(1.0, -9) * std::max(1.0, expected.abs().max().item<double>());
         expect_close(name + "/" + key + " (bf16)", value, expected, bound);
         if (key == "last_hidden_state" || key == "text_last_hidden_state") continue;
@@ -202,7 +209,7 @@ TEST_P(ModelParity, BatchedEqualsOneAtATimeAndOrderFree) {
     SYN_REQUIRE_SHARED();
     const std::string name = GetParam();
     auto golden = read_golden(name);
-    auto encoder = load_text_encoder(model_dir(name));
+    auto encoder = load_text_encoder(model_dir(name), test_device());
     if (encoder->required_length() > 0)
         GTEST_SKIP() << name << ": " << family_name(encoder->family())
                      << " inputs are always padded to a fixed length, so there is no unpadded form";

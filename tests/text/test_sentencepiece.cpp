@@ -3,6 +3,7 @@
 // hostile inputs, error reporting, and thread safety. This process has no libtorch.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -291,5 +292,45 @@ TEST(SentencePiece, SiglipTokenizerCanonicalisesText) {
     EXPECT_EQ(canon, t5->encode("a man is flying a kite").ids);
     EXPECT_EQ(siglip->encode("Hello\t\n  World").ids, t5->encode("hello world").ids);
     EXPECT_EQ(siglip->encode("").ids, (std::vector<int32_t>{1}));
+    fs::remove_all(folder);
+}
+
+// Hostile lengths: a 3,000-word line and a 1 MB line are cut to tokenizer_config.json's
+// model_max_length (what the embedding job passes as max_length), the closing </s> kept, and the
+// cut counted in Encoding::truncated; a 1 MB text encodes in bounded time.
+TEST(SentencePiece, LongTextsAreTruncatedToModelMaxLength) {
+    SYN_REQUIRE_SHARED();
+    std::string words;
+    for (int i = 0; i < 3000; ++i) words += (i % 2 ? "kite " : "field ");
+    std::string megabyte;
+    while (megabyte.size() < (1u << 20)) megabyte += "A man is flying a kite in a field. ";
+    for (const std::string folder : {t5_dir(), syn::test::fixtures_dir() + "/models/tiny-siglip"}) {
+        auto tok = syn::text::load_sentencepiece_tokenizer(folder + "/spiece.model", folder);
+        ASSERT_EQ(tok->model_max_length(), 512) << folder;
+        EncodeOptions opt;
+        opt.max_length = tok->model_max_length();
+        for (const std::string* text : {&words, &megabyte}) {
+            const auto start = std::chrono::steady_clock::now();
+            const auto e = tok->encode(*text, opt);
+            const double seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            EXPECT_EQ(e.ids.size(), 512u) << folder;
+            EXPECT_EQ(e.ids.back(), 1) << folder;  // </s> kept
+            EXPECT_EQ(e.attention_mask.size(), 512u);
+            EXPECT_GT(e.truncated, 0) << folder;
+            EXPECT_LT(seconds, 30.0) << folder << ": " << text->size() << " bytes";
+        }
+        // The reference: the same line truncated with truncation=True, max_length=16.
+        opt.max_length = 16;
+        const auto cut = tok->encode(words, opt);
+        EXPECT_EQ(cut.ids.size(), 16u);
+        const auto content = tok->encode(words, EncodeOptions{false, 0, false}).ids.size();
+        EXPECT_EQ(cut.truncated, static_cast<int>(content) - 15) << folder;
+    }
+    // "no limit" (HF's 1e30) is no limit, not an overflow.
+    const std::string folder = temp_path("nolimit");
+    fs::create_directories(folder);
+    write_file(folder + "/tokenizer_config.json", R"({"model_max_length": 1000000000000000019884624838656})");
+    EXPECT_EQ(syn::text::load_sentencepiece_tokenizer(t5_dir() + "/spiece.model", folder)->model_max_length(), 0);
     fs::remove_all(folder);
 }

@@ -134,6 +134,34 @@ TEST(TokenizerBadInput, OneMegabyteTextsFinish) {
     }
 }
 
+// A 3,000-word line and a 1 MB line, cut to the tokenizer's model_max_length (what the jobs pass as
+// max_length): bounded length, the closing special token kept, the cut counted, bounded time.
+// (SentencePiece: tests/text/test_sentencepiece.cpp, same cases.)
+TEST(TokenizerBadInput, LongTextsAreTruncatedToModelMaxLength) {
+    SYN_REQUIRE_SHARED();
+    std::string words;
+    for (int i = 0; i < 3000; ++i) words += (i % 3 == 0 ? "kite " : i % 3 == 1 ? "field " : "surfboard ");
+    std::string megabyte;
+    while (megabyte.size() < (1u << 20)) megabyte += "A man is flying a kite in a field. ";
+    for (const char* name : kFamilies) {
+        auto tok = fixture(name);
+        const int limit = tok->model_max_length();
+        ASSERT_GT(limit, 0) << name;
+        EncodeOptions opt;
+        opt.max_length = limit;
+        const auto reference_end = tok->encode("a").ids.back();
+        for (const std::string* text : {&words, &megabyte}) {
+            const auto start = std::chrono::steady_clock::now();
+            const auto e = tok->encode(*text, opt);
+            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            EXPECT_EQ(e.ids.size(), static_cast<size_t>(limit)) << name;
+            EXPECT_EQ(e.ids.back(), reference_end) << name << ": closing special token kept";
+            EXPECT_GT(e.truncated, 1000) << name;
+            EXPECT_LT(seconds, 30.0) << name << ": " << text->size() << " bytes";
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Loader errors
 

@@ -1,12 +1,15 @@
-// CPU throughput of a BERT-base-size encoder (random weights) over the Karpathy test captions,
-// next to the plain fp32 matrix-multiply rate measured in the same run.
+// Throughput of a BERT-base-size (or CLIP L/14 text-size) encoder with random weights over the
+// Karpathy test captions, next to the plain matrix-multiply rate of the same dtype measured in the
+// same run; CPU by default, CUDA with --device cuda (beside ../shared/bench/hf_reference.py --sort).
 //
-//   bench_encoder_cpu [captions_karpathy_test.json] [--limit N] [--batch B] [--layers L] [--estimate]
-//                     [--dtype float32|bfloat16|both]
+//   bench_encoder [captions_karpathy_test.json] [--limit N] [--batch B] [--layers L] [--estimate]
+//                 [--dtype float32|bfloat16|both] [--device cpu|cuda] [--model bert-base|clip-l14]
 //
 // With both dtypes (the default) the same random weights run in float32 and in bfloat16 (rounded;
 // LayerNorms stay float32), each beside its own GEMM rate, and the agreement of the two sets of
-// embeddings is printed (row cosines, and how far pair similarities move).
+// embeddings is printed (row cosines, and how far pair similarities move). clip-l14 is CLIP
+// ViT-L/14's text tower (12 layers, 768 wide, causal, 77 positions); as hf_reference.py does, its
+// captions are tokenised with the BERT WordPiece and clipped to 77 tokens.
 // Captions are tokenised with the real BERT WordPiece (fixtures/models/tiny-bert/tokenizer.json,
 // the bert-base-uncased vocabulary) unless --estimate or the tokenizer cannot be loaded, in which
 // case lengths come from a whitespace split x1.3 + 2 with random ids. Captions are sorted by length
@@ -61,8 +64,8 @@ std::vector<std::string> read_captions(const std::string& path) {
 }
 
 // Token ids per caption: the real WordPiece when available, else estimated lengths with random ids.
-std::vector<std::vector<int64_t>> tokenise(const std::vector<std::string>& captions, bool estimate, double* seconds,
-                                           std::string* how) {
+std::vector<std::vector<int64_t>> tokenise(const std::vector<std::string>& captions, bool estimate, int max_length,
+                                           double* seconds, std::string* how) {
     std::vector<std::vector<int64_t>> out(captions.size());
     const auto start = Clock::now();
     std::unique_ptr<syn::text::Tokenizer> tokenizer;
@@ -76,7 +79,7 @@ std::vector<std::vector<int64_t>> tokenise(const std::vector<std::string>& capti
     if (tokenizer) {
         *how = "BERT WordPiece (bert-base-uncased vocab)";
         syn::text::EncodeOptions options;
-        options.max_length = 512;
+        options.max_length = max_length;
         options.return_tokens = false;
         for (size_t i = 0; i < captions.size(); ++i) {
             const auto enc = tokenizer->encode(captions[i], options);
@@ -90,7 +93,7 @@ std::vector<std::vector<int64_t>> tokenise(const std::vector<std::string>& capti
             std::istringstream words(captions[i]);
             size_t n = 0;
             for (std::string w; words >> w;) ++n;
-            const size_t len = static_cast<size_t>(std::lround(n * 1.3)) + 2;
+            const size_t len = std::min<size_t>(static_cast<size_t>(std::lround(n * 1.3)) + 2, max_length);
             out[i].resize(len);
             for (auto& v : out[i]) v = id(rng);
             out[i].front() = 101;
@@ -110,15 +113,22 @@ double encoder_flops(int64_t batch, int64_t tokens, int64_t layers, int64_t hidd
     return per_layer * layers;
 }
 
-double matmul_gflops(int64_t m, int64_t k, int64_t n, at::ScalarType dtype) {
-    auto a = torch::randn({m, k}).to(dtype);
-    auto b = torch::randn({k, n}).to(dtype);
+// Waits for the device's queued work (a no-op on the CPU).
+void sync(c10::Device device) {
+    if (device.is_cuda()) (void)torch::zeros({1}, torch::TensorOptions().device(device)).to(torch::kCPU);
+}
+
+double matmul_gflops(int64_t m, int64_t k, int64_t n, at::ScalarType dtype, c10::Device device) {
+    auto a = torch::randn({m, k}).to(device, dtype);
+    auto b = torch::randn({k, n}).to(device, dtype);
     for (int i = 0; i < 3; ++i) (void)torch::matmul(a, b);
+    sync(device);
     int reps = 0;
     const auto start = Clock::now();
     while (seconds_since(start) < 1.5 || reps < 5) {
-        auto c = torch::matmul(a, b);
-        ++reps;
+        for (int i = 0; i < 10; ++i) (void)torch::matmul(a, b);
+        sync(device);
+        reps += 10;
     }
     return 2.0 * m * k * n * reps / seconds_since(start) / 1e9;
 }
@@ -128,20 +138,26 @@ struct Batch {
 };
 
 // Mean-pooled float32 rows of every batch, in batch order, and the seconds the encoder took.
+// Inputs already on the device: only the model is timed, as hf_reference.py times it.
 at::Tensor run_batches(syn::models::TextEncoder& encoder, const std::vector<Batch>& batches, double* seconds) {
     c10::InferenceMode inference;
+    const c10::Device device = encoder.device();
+    std::vector<Batch> on_device;
+    for (const auto& b : batches) on_device.push_back({b.ids.to(device), b.mask.to(device)});
     {  // warm-up on a middle batch
-        const auto& b = batches[batches.size() / 2];
+        const auto& b = on_device[on_device.size() / 2];
         (void)encoder.forward(b.ids, b.mask);
+        sync(device);
     }
     std::vector<at::Tensor> rows;
     const auto start = Clock::now();
-    for (const auto& b : batches) {
+    for (const auto& b : on_device) {
         const auto out = encoder.forward(b.ids, b.mask);
         rows.push_back(syn::models::pool(encoder, out, b.mask, {syn::models::Pooling::mean, false}));
     }
+    at::Tensor all = at::cat(rows, 0).to(torch::kCPU);  // waits for the device
     *seconds = seconds_since(start);
-    return at::cat(rows, 0);
+    return all;
 }
 
 const char* dtype_label(at::ScalarType t) { return t == at::kBFloat16 ? "bfloat16" : "float32"; }
@@ -154,19 +170,22 @@ int main(int argc, char** argv) {
     size_t limit = 0;
     int64_t batch = 128, layers = 12;
     bool estimate = false;
-    std::string dtypes = "both";
+    std::string dtypes = "both", device_name = "cpu", model = "bert-base";
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--limit" && i + 1 < argc) limit = std::stoul(argv[++i]);
         else if (arg == "--batch" && i + 1 < argc) batch = std::stol(argv[++i]);
         else if (arg == "--layers" && i + 1 < argc) layers = std::stol(argv[++i]);
         else if (arg == "--dtype" && i + 1 < argc) dtypes = argv[++i];
+        else if (arg == "--device" && i + 1 < argc) device_name = argv[++i];
+        else if (arg == "--model" && i + 1 < argc) model = argv[++i];
         else if (arg == "--estimate") estimate = true;
         else if (arg.rfind("--", 0) != 0) path = arg;
         else {
             std::fprintf(stderr,
                          "usage: %s [captions.json] [--limit N] [--batch B] [--layers L] [--estimate]\n"
-                         "          [--dtype float32|bfloat16|both]   (both: the two side by side + their agreement)\n",
+                         "          [--dtype float32|bfloat16|both]   (both: the two side by side + their agreement)\n"
+                         "          [--device cpu|cuda[:N]] [--model bert-base|clip-l14]\n",
                          argv[0]);
             return 2;
         }
@@ -178,23 +197,34 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "--dtype: float32, bfloat16 or both\n");
         return 2;
     }
+    if (model != "bert-base" && model != "clip-l14") {
+        std::fprintf(stderr, "--model: bert-base or clip-l14\n");
+        return 2;
+    }
+    const bool clip = model == "clip-l14";
+    const c10::Device device(device_name);
     const int threads = syn::init_torch_runtime();
     std::vector<std::string> captions = read_captions(path);
     if (limit > 0 && limit < captions.size()) captions.resize(limit);
 
     double tokenise_s = 0;
     std::string how;
-    auto ids = tokenise(captions, estimate, &tokenise_s, &how);
+    auto ids = tokenise(captions, estimate, clip ? 77 : 512, &tokenise_s, &how);
     std::vector<size_t> order(ids.size());
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a].size() < ids[b].size(); });
     size_t real_tokens = 0;
     for (const auto& v : ids) real_tokens += v.size();
 
-    // BERT-base: 12 layers, 768 hidden, 12 heads, 3072 intermediate (transformers' defaults).
+    // BERT-base: 12 layers, 768 hidden, 12 heads, 3072 intermediate (transformers' defaults); CLIP
+    // ViT-L/14's text tower has the same widths, causal attention and 77 positions.
     const int64_t hidden = 768, intermediate = 3072;
-    auto encoder = syn::models::build_text_encoder(
-        syn::HfConfig(nlohmann::json{{"model_type", "bert"}, {"num_hidden_layers", layers}}, "bert-base (random)"));
+    const nlohmann::json config =
+        clip ? nlohmann::json{{"model_type", "clip_text_model"}, {"num_hidden_layers", layers}, {"hidden_size", 768},
+                              {"intermediate_size", 3072}, {"num_attention_heads", 12}, {"max_position_embeddings", 77},
+                              {"vocab_size", 49408}, {"projection_dim", 768}}
+             : nlohmann::json{{"model_type", "bert"}, {"num_hidden_layers", layers}};
+    auto encoder = syn::models::build_text_encoder(syn::HfConfig(config, model + " (random)"));
     encoder->to(torch::kCPU, torch::kFloat);
 
     // Pre-build the padded batches so that only the model is timed.
@@ -218,8 +248,8 @@ int main(int argc, char** argv) {
     }
 
     const syn::CpuFeatures& cpu = syn::cpu_features();
-    std::printf("BERT-base-size encoder on CPU (%d threads, libtorch %s; CPU: %s)\n", threads, TORCH_VERSION,
-                cpu.isa_summary().c_str());
+    std::printf("%s-size encoder on %s (%d CPU threads, libtorch %s; CPU: %s)\n", model.c_str(),
+                device.str().c_str(), threads, TORCH_VERSION, cpu.isa_summary().c_str());
     std::printf("  captions           %zu (%s)\n", captions.size(), path.c_str());
     std::printf("  tokens             %s: %zu real, %zu padded (%.1f%% padding), avg %.1f per caption\n", how.c_str(),
                 real_tokens, padded_tokens, 100.0 * (padded_tokens - real_tokens) / padded_tokens,
@@ -232,9 +262,9 @@ int main(int argc, char** argv) {
     std::vector<std::pair<at::ScalarType, at::Tensor>> pooled;
     std::vector<double> rate;
     for (const at::ScalarType dtype : runs) {
-        encoder->to(torch::kCPU, dtype);  // the same weights, rounded (LayerNorms stay float32)
-        const double mm_square = matmul_gflops(2048, 768, 768, dtype);
-        const double mm_ffn = matmul_gflops(2048, 768, 3072, dtype);
+        encoder->to(device, dtype);  // the same weights, rounded (LayerNorms stay float32)
+        const double mm_square = matmul_gflops(2048, 768, 768, dtype, device);
+        const double mm_ffn = matmul_gflops(2048, 768, 3072, dtype, device);
         double seconds = 0;
         pooled.emplace_back(dtype, run_batches(*encoder, batches, &seconds));
         const double achieved = flops / seconds / 1e9;

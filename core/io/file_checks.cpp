@@ -1,0 +1,37 @@
+#include "core/io/file_checks.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/io/errors.h"
+
+namespace syn {
+
+void require_not_directory(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        throw file_error(path, "is a directory, not a file");
+}
+
+std::ifstream open_input_file(const std::string& path) {
+    require_not_directory(path);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw file_error(path, std::string("cannot open: ") + std::strerror(errno));
+    return in;
+}
+
+bool fsync_parent_directory(const std::string& path) {
+    const auto slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return false;
+    const bool ok = ::fsync(fd) == 0;
+    ::close(fd);
+    return ok;
+}
+
+}  // namespace syn

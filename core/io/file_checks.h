@@ -1,0 +1,24 @@
+#pragma once
+// The one place that decides whether a path the user gave can be read as a file. Every reader of
+// a user file (text lines, CSV/CxC, COCO captions, GLUE TSV, config.json, safetensors, torch
+// checkpoints, taming YAML, images) calls it before opening, so that a folder given where a file
+// is expected is an error naming it ("<path>: is a directory, not a file") rather than an empty
+// file (std::ifstream opens a directory without complaint and reads nothing).
+#include <fstream>
+#include <string>
+
+namespace syn {
+
+// Throws syn::Error "<path>: is a directory, not a file" for a directory. A missing path is left
+// to the caller's own "cannot open" message; other non-regular files (FIFOs, /dev/stdin) pass.
+void require_not_directory(const std::string& path);
+
+// require_not_directory(), then opens `path` for binary reading; throws syn::Error
+// "<path>: cannot open: <reason>" when it cannot be opened.
+std::ifstream open_input_file(const std::string& path);
+
+// fsyncs the folder that holds `path`, so that a rename into it survives a power cut. Errors are
+// ignored (some file systems refuse fsync on a directory); returns false when it failed.
+bool fsync_parent_directory(const std::string& path);
+
+}  // namespace syn
