@@ -28,6 +28,7 @@
 #include "core/io/sha256.h"
 #include "core/io/torch/tensor_bridge.h"
 #include "core/run/cli_commands.h"
+#include "core/run/fetch_command.h"
 #include "core/run/sts_job.h"
 #include "models/pooling.h"
 #include "models/registry.h"
@@ -296,6 +297,28 @@ TEST_F(StudyCache, Table2ScriptGivesEveryRow) {
     for (const auto& [label, pooling] : expected)
         EXPECT_NE(table.find("| " + label + " | " + pooling + " | "), std::string::npos) << label << "\n" << table;
     EXPECT_EQ(table.find("failed"), std::string::npos) << table;
+}
+
+// The command `fetch --study` prints after fetching runs as printed (space-separated ids, the test
+// split and its captions), here on the cache above.
+TEST_F(StudyCache, FetchHintIsACommandThatRuns) {
+    const std::string hint = run::table2_hint(data_.string());
+    EXPECT_EQ(hint.find(','), std::string::npos) << hint;  // one id per word, not a comma list
+    EXPECT_EQ(hint.find("sts_val"), std::string::npos) << hint;
+    const size_t start = hint.find("synesthesia sts");
+    ASSERT_NE(start, std::string::npos) << hint;
+    std::string cmd = hint.substr(start);
+    cmd.replace(0, std::string("synesthesia").size(), std::string("'") + SYN_TEST_CLI + "'");
+    while (!cmd.empty() && cmd.back() == '\n') cmd.pop_back();
+    const fs::path log = root_ / "hint.log";
+    const std::string full = "cd '" + root_.string() + "' && QT_QPA_PLATFORM=offscreen " + cmd +
+                             " --max-pairs 200 --bootstrap 20 --device cpu > '" + log.string() + "' 2>&1";
+    const int status = std::system(full.c_str());
+    std::ifstream in(log);
+    const std::string output((std::istreambuf_iterator<char>(in)), {});
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << full << "\n" << output;
+    const nlohmann::json results = read_json(root_ / "results/table2/results.json");
+    EXPECT_EQ(results.at("encoders").size(), 10u);
 }
 
 // A model that cannot be evaluated is a failed row with its reason; the others complete. Per-model
