@@ -10,6 +10,7 @@
 #include "core/data/text_lines.h"
 #include "core/io/atomic_file.h"
 #include "core/io/errors.h"
+#include "core/io/quote.h"
 
 namespace fs = std::filesystem;
 
@@ -114,7 +115,7 @@ void check_file_name(std::string_view file, const std::string& where) {
                        std::none_of(file.begin(), file.end(),
                                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }) &&
                        is_valid_utf8(file);
-    if (!plain) throw Error(where + "'" + std::string(file) + "' is not a plain image file name");
+    if (!plain) throw Error(where + quote_excerpt(file) + " is not a plain image file name");
 }
 
 // ---- caption generation ----
@@ -294,8 +295,8 @@ AttributeTable parse_celeba_attributes(std::string_view text, const std::string&
             const bool digits = tokens.size() == 1 && tok.size() <= 9 &&
                                 std::all_of(tok.begin(), tok.end(), [](char c) { return c >= '0' && c <= '9'; });
             if (!digits)
-                throw Error(at(source, line_no) + "expected the number of images on the first line, found '" +
-                            std::string(line.substr(0, 80)) + "'");
+                throw Error(at(source, line_no) + "expected the number of images on the first line, found " +
+                            quote_excerpt(line));
             declared = static_cast<size_t>(std::stoul(std::string(tok)));
             have_count = true;
             continue;
@@ -304,9 +305,9 @@ AttributeTable parse_celeba_attributes(std::string_view text, const std::string&
             for (const auto& tok : tokens) {
                 const std::string name(tok);
                 if (!find_attribute(name))
-                    throw Error(at(source, line_no) + "unknown attribute '" + name + "' (CelebA's attributes: " +
+                    throw Error(at(source, line_no) + "unknown attribute " + quote_excerpt(name) + " (CelebA's attributes: " +
                                 all_names() + ")");
-                if (t.column(name) >= 0) throw Error(at(source, line_no) + "attribute '" + name + "' appears twice");
+                if (t.column(name) >= 0) throw Error(at(source, line_no) + "attribute " + quote_excerpt(name) + " appears twice");
                 t.names.push_back(name);
             }
             have_header = true;
@@ -324,7 +325,7 @@ AttributeTable parse_celeba_attributes(std::string_view text, const std::string&
         const std::string file(tokens[0]);
         auto [pos, fresh] = first_line_of.emplace(attribute_caption_id(file), line_no);
         if (!fresh)
-            throw Error(where + "'" + file + "' names the same image as line " + std::to_string(pos->second));
+            throw Error(where + quote_excerpt(file) + " names the same image as line " + std::to_string(pos->second));
         for (size_t k = 1; k < tokens.size(); ++k) {
             const std::string_view v = tokens[k];
             int8_t value;
@@ -332,7 +333,7 @@ AttributeTable parse_celeba_attributes(std::string_view text, const std::string&
             else if (v == "-1") value = -1;
             else if (v == "0") value = 0;
             else
-                throw Error(where + "value '" + std::string(v.substr(0, 20)) + "' for " + t.names[k - 1] +
+                throw Error(where + "value " + quote_excerpt(v, 20) + " for " + t.names[k - 1] +
                             " is not 1, -1 or 0");
             t.values.push_back(value);
         }

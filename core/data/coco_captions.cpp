@@ -7,6 +7,7 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/errors.h"
+#include "core/io/quote.h"
 
 namespace syn::data {
 
@@ -137,8 +138,8 @@ CaptionIndex parse_coco_captions(std::string_view json_text, const std::string& 
     json root;
     try {
         root = json::parse(json_text.begin(), json_text.end());
-    } catch (const json::parse_error& e) {
-        throw file_error(source, std::string("not valid JSON: ") + e.what());
+    } catch (const json::exception& e) {  // parse_error, and out_of_range for a number too large
+        throw file_error(source, std::string("not valid JSON: ") + message_excerpt(e.what()));
     }
     if (!root.is_object()) throw file_error(source, std::string("key '<root>': expected an object, got ") + root.type_name());
     // The official format has "annotations"; Karpathy's has "images" whose entries hold "sentences".

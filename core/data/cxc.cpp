@@ -109,7 +109,7 @@ CxcStsFile parse_cxc_sts(std::string_view text, const std::string& source) {
             error("agg_score " + quote_excerpt(row.fields[col_score]) + " is not a number");
             ok = false;
         } else if (pair.score < kCxcMinScore || pair.score > kCxcMaxScore) {
-            error("agg_score " + row.fields[col_score] + " is outside the CxC range 0..5");
+            error("agg_score " + quote_excerpt(row.fields[col_score]) + " is outside the CxC range 0..5");
             ok = false;
         }
         pair.sampling_method = row.fields[col_method];

@@ -11,6 +11,7 @@
 #include "core/data/text_lines.h"
 #include "core/io/atomic_file.h"
 #include "core/io/errors.h"
+#include "core/io/quote.h"
 #include "core/io/pickle.h"
 
 namespace fs = std::filesystem;
@@ -182,37 +183,6 @@ std::string summary(const FaceDataset& d) {
 
 }  // namespace
 
-bool is_valid_utf8(std::string_view s, std::size_t* bad_offset) {
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    const size_t n = s.size();
-    size_t i = 0;
-    auto fail = [&] {
-        if (bad_offset) *bad_offset = i;
-        return false;
-    };
-    while (i < n) {
-        const unsigned char c = p[i];
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        size_t len;
-        uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1F;
-        else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0F;
-        else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07;
-        else return fail();  // continuation byte, overlong 2-byte lead (C0/C1) or F5..FF
-        if (n - i < len) return fail();
-        for (size_t k = 1; k < len; ++k) {
-            if ((p[i + k] & 0xC0) != 0x80) return fail();
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return fail();
-        i += len;
-    }
-    return true;
-}
 
 std::string face_id_from_name(const std::string& name, const std::string& where) {
     std::string id(trim(name));
@@ -226,7 +196,7 @@ std::string face_id_from_name(const std::string& name, const std::string& where)
     else if (std::any_of(id.begin(), id.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }))
         why = "a file name with control characters";
     else if (!is_valid_utf8(id)) why = "a file name that is not valid UTF-8";
-    if (!why.empty()) throw Error(where + ": '" + name + "' is " + why);
+    if (!why.empty()) throw Error(where + ": " + quote_excerpt(name) + " is " + why);
     return id;
 }
 
@@ -259,7 +229,7 @@ FaceDataset load_mm_celeba_hq(const std::string& root, const std::string& split,
     std::error_code ec;
     if (!fs::is_directory(root, ec)) throw file_error(root, "the Multi-Modal CelebA-HQ folder does not exist");
     if (split.empty() || split == "." || split == ".." || split.find_first_of("/\\") != std::string::npos)
-        throw file_error(root, "'" + split + "' is not a split name (train, test, all, ...)");
+        throw file_error(root, quote_excerpt(split) + " is not a split name (train, test, all, ...)");
     const fs::path root_path(root);
     d.text_dir = find_folder(root_path, kTextDirs, "caption");
     d.images_dir = find_folder(root_path, kImageDirs, "image");
@@ -280,14 +250,14 @@ FaceDataset load_mm_celeba_hq(const std::string& root, const std::string& split,
         ++d.listed;
         if (!seen.insert(e.id).second) {
             ++d.duplicate_names;
-            add_problem(d, e.where + ": '" + e.id + "' is listed again; kept once");
+            add_problem(d, e.where + ": " + quote_excerpt(e.id) + " is listed again; kept once");
             continue;
         }
         auto img = images.find(e.id);
         if (img == images.end()) {
             ++d.missing_images;
-            add_problem(d, (fs::path(d.images_dir) / (e.id + ".jpg")).string() + ": no image (.jpg/.jpeg/.png) for '" +
-                               e.id + "' (" + e.where + "); sample skipped");
+            add_problem(d, (fs::path(d.images_dir) / (e.id + ".jpg")).string() + ": no image (.jpg/.jpeg/.png) for " +
+                               quote_excerpt(e.id) + " (" + e.where + "); sample skipped");
             continue;
         }
         const std::string caption_path = (fs::path(d.text_dir) / (e.id + ".txt")).string();

@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/io/utf8.h"
+
 namespace syn::data {
 
 struct FaceSample {
@@ -65,8 +67,9 @@ CaptionFile parse_caption_text(std::string_view text, const std::string& source)
 // ("/", "\\", "..", control characters), which could otherwise reach outside the dataset folder.
 std::string face_id_from_name(const std::string& name, const std::string& where);
 
-// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF);
-// otherwise `bad_offset` (if given) receives the offset of the first bad byte.
-bool is_valid_utf8(std::string_view s, std::size_t* bad_offset = nullptr);
+// The engine's one UTF-8 validator (core/io/utf8.h): true when `s` is well-formed UTF-8 (no
+// overlongs, surrogates or code points above U+10FFFF); otherwise `bad_offset` (if given) receives
+// the offset of the first bad byte.
+using syn::is_valid_utf8;
 
 }  // namespace syn::data

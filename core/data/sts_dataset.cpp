@@ -63,7 +63,22 @@ StsDataset join_sts(const CxcStsFile& file, const CaptionIndex& captions) {
 }
 
 StsDataset load_sts_dataset(const std::string& cxc_csv_path, const std::string& captions_json_path) {
-    return join_sts(load_cxc_sts(cxc_csv_path), load_coco_captions(captions_json_path));
+    const CxcStsFile file = load_cxc_sts(cxc_csv_path);
+    const CaptionIndex captions = load_coco_captions(captions_json_path);
+    StsDataset data = join_sts(file, captions);
+    // Every row dropped: the captions file is of another split (or another data set). Say which id
+    // is missing, rather than letting the job report "fewer than 3 usable pairs".
+    if (data.pairs.empty() && !file.pairs.empty()) {
+        const CxcPair& row = file.pairs.front();
+        const std::int64_t missing = captions.find(row.caption_id1) ? row.caption_id2 : row.caption_id1;
+        throw file_error(cxc_csv_path,
+                         "none of its " + std::to_string(file.pairs.size()) + " pairs joins with " + captions_json_path +
+                             ": caption id " + std::to_string(missing) + " (line " + std::to_string(row.line) +
+                             ") is not in it, nor is any other pair's. The captions file must hold the captions of "
+                             "the CxC split: sts_val.csv needs the val captions and sts_test.csv the test captions "
+                             "(the official captions_val2014.json holds both)");
+    }
+    return data;
 }
 
 std::string StsDataset::summary() const {

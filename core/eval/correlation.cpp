@@ -1,10 +1,10 @@
 #include "core/eval/correlation.h"
 
 #include <algorithm>
-#include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 #include <numeric>
 
+#include "core/eval/significance.h"
 #include "core/io/errors.h"
 
 namespace syn::eval {
@@ -95,8 +95,7 @@ double correlation_p_value(double r, std::size_t n) {
     if (std::abs(r) >= 1.0) return 0.0;
     const double df = static_cast<double>(n - 2);
     const double t = r * std::sqrt(df / (1.0 - r * r));
-    const boost::math::students_t dist(df);
-    return 2.0 * boost::math::cdf(boost::math::complement(dist, std::abs(t)));
+    return t_two_sided_p(t, df);  // the one t-test p-value (significance.cpp)
 }
 
 double fisher_z(double r) { return std::atanh(r); }

@@ -12,6 +12,9 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/errors.h"
+#include "core/io/file_checks.h"
+#include "core/io/line_reader.h"
+#include "core/io/quote.h"
 
 namespace fs = std::filesystem;
 
@@ -96,22 +99,6 @@ std::vector<DatasetEntry> build_table() {
     return t;
 }
 
-bool unsafe_entry_name(const std::string& name) {
-    if (name.empty()) return true;
-    if (name[0] == '/' || name[0] == '\\') return true;
-    if (name.size() >= 2 && std::isalpha(static_cast<unsigned char>(name[0])) && name[1] == ':') return true;
-    std::string part;
-    for (size_t i = 0; i <= name.size(); ++i) {
-        if (i == name.size() || name[i] == '/' || name[i] == '\\') {
-            if (part == "..") return true;
-            part.clear();
-        } else {
-            part += name[i];
-        }
-    }
-    return false;
-}
-
 struct ZipCloser {
     void operator()(zip_t* z) const { zip_discard(z); }
 };
@@ -131,14 +118,15 @@ std::vector<std::string> split_tabs(const std::string& line) {
     return out;
 }
 
+// The lines of a file through the one line splitter, CR trimmed (read_file: a folder is named).
 std::vector<std::string> read_lines(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw file_error(path, "cannot open");
+    const std::string content = read_file(path);
     std::vector<std::string> lines;
-    std::string line;
-    while (std::getline(in, line)) {
-        while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
-        lines.push_back(line);
+    LineReader reader(content);
+    std::string_view line;
+    while (reader.next(line)) {
+        while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        lines.emplace_back(line);
     }
     return lines;
 }
@@ -234,9 +222,9 @@ void extract_zip(const std::string& zip_path, const std::string& target_dir) {
     for (zip_int64_t i = 0; i < n; ++i) {
         const char* name = zip_get_name(z.get(), static_cast<zip_uint64_t>(i), ZIP_FL_ENC_GUESS);
         if (!name) throw file_error(zip_path, "entry " + std::to_string(i) + " has no readable name");
-        if (unsafe_entry_name(name))
-            throw file_error(zip_path, "refusing entry '" + std::string(name) +
-                                           "': an absolute path or '..' would write outside " + target_dir);
+        if (unsafe_archive_entry_name(name))
+            throw file_error(zip_path, "refusing entry " + quote_excerpt(name, 160) +
+                                           ": an absolute path or '..' would write outside " + target_dir);
         names.emplace_back(name);
     }
     const fs::path root = fs::absolute(target_dir).lexically_normal();

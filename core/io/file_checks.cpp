@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
@@ -22,6 +23,19 @@ std::ifstream open_input_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw file_error(path, std::string("cannot open: ") + std::strerror(errno));
     return in;
+}
+
+bool unsafe_archive_entry_name(std::string_view name) {
+    if (name.empty() || name[0] == '/' || name[0] == '\\') return true;
+    if (name.size() >= 2 && std::isalpha(static_cast<unsigned char>(name[0])) && name[1] == ':') return true;
+    std::size_t start = 0;
+    while (start <= name.size()) {
+        std::size_t end = name.find_first_of("/\\", start);
+        if (end == std::string_view::npos) end = name.size();
+        if (name.substr(start, end - start) == "..") return true;
+        start = end + 1;
+    }
+    return false;
 }
 
 bool fsync_parent_directory(const std::string& path) {

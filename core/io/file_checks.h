@@ -6,6 +6,7 @@
 // file (std::ifstream opens a directory without complaint and reads nothing).
 #include <fstream>
 #include <string>
+#include <string_view>
 
 namespace syn {
 
@@ -16,6 +17,11 @@ void require_not_directory(const std::string& path);
 // require_not_directory(), then opens `path` for binary reading; throws syn::Error
 // "<path>: cannot open: <reason>" when it cannot be opened.
 std::ifstream open_input_file(const std::string& path);
+
+// True for an archive entry name that could escape an extraction folder (zip slip): empty,
+// absolute ("/x", "\\x", "C:x"), or with a ".." component (either separator). The one check of
+// the dataset fetcher's extraction and of the torch checkpoint reader.
+bool unsafe_archive_entry_name(std::string_view name);
 
 // fsyncs the folder that holds `path`, so that a rename into it survives a power cut. Errors are
 // ignored (some file systems refuse fsync on a directory); returns false when it failed.

@@ -4,6 +4,7 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/errors.h"
+#include "core/io/quote.h"
 
 namespace syn {
 
@@ -14,8 +15,8 @@ HfConfig HfConfig::load(const std::string& folder_or_file) {
     nlohmann::json json;
     try {
         json = nlohmann::json::parse(read_file(path));
-    } catch (const nlohmann::json::parse_error& e) {
-        throw file_error(path, std::string("invalid JSON: ") + e.what());
+    } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number too large
+        throw file_error(path, std::string("invalid JSON: ") + message_excerpt(e.what()));
     }
     if (!json.is_object()) throw file_error(path, "expected a JSON object at the top level");
     return HfConfig(std::move(json), path);

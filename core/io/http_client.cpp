@@ -256,18 +256,6 @@ void perform(CurlHandle& c, Transfer& t, const std::string& url) {
     if (code != CURLE_OK) throw NetworkError(network_message(code, errbuf, url), transient_code(code));
 }
 
-void sleep_with_cancel(int ms, const TransferOptions& options, const std::string& url) {
-    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-    while (std::chrono::steady_clock::now() < until) {
-        if (options.cancelled && options.cancelled()) throw TransferCancelled{url};
-        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(ms, 50)));
-    }
-}
-
-int backoff_ms(const TransferOptions& options, int attempt) {
-    long long ms = static_cast<long long>(options.retry_base_delay_ms) << std::min(attempt - 1, 10);
-    return static_cast<int>(std::min<long long>(ms, 30000));
-}
 
 long long file_size_or_zero(const std::string& path) {
     std::error_code ec;
@@ -283,6 +271,20 @@ std::string error_snippet(const std::string& body) {
 }
 
 }  // namespace
+
+int backoff_ms(const TransferOptions& options, int attempt) {
+    long long ms = static_cast<long long>(options.retry_base_delay_ms) << std::min(std::max(attempt, 1) - 1, 10);
+    return static_cast<int>(std::min<long long>(ms, 30000));
+}
+
+void wait_before_retry(const TransferOptions& options, int attempt, const std::string& url) {
+    const int ms = backoff_ms(options, attempt);
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (std::chrono::steady_clock::now() < until) {
+        if (options.cancelled && options.cancelled()) throw TransferCancelled{url};
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(ms, 20)));
+    }
+}
 
 std::string HttpResponse::header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);
@@ -354,7 +356,7 @@ void download_verified(const VerifiedDownload& job, const TransferOptions& optio
                                        : "";
                 throw NetworkError(what + ": " + e.what() + keep, e.transient());
             }
-            sleep_with_cancel(backoff_ms(options, attempt), options, job.url);
+            wait_before_retry(options, attempt, job.url);
             continue;
         }
         if (r.status == 416) {  // our partial file is not a prefix the server knows: start over
@@ -367,7 +369,7 @@ void download_verified(const VerifiedDownload& job, const TransferOptions& optio
                 throw HttpStatusError(what + ": " + describe_status(r.status) + " from " + job.url + " after " +
                                           std::to_string(attempt) + " attempts",
                                       r.status, job.url, r.header("x-error-code"));
-            sleep_with_cancel(backoff_ms(options, attempt), options, job.url);
+            wait_before_retry(options, attempt, job.url);
             continue;
         }
         if (r.status < 200 || r.status >= 300) {
@@ -383,7 +385,7 @@ void download_verified(const VerifiedDownload& job, const TransferOptions& optio
                                        std::to_string(job.expected_size) + " bytes (kept " + partial +
                                        " to resume)",
                                    true);
-            sleep_with_cancel(backoff_ms(options, attempt), options, job.url);
+            wait_before_retry(options, attempt, job.url);
             continue;
         }
         if (job.expected_size >= 0 && size != job.expected_size) {

@@ -101,6 +101,12 @@ struct VerifiedDownload {
 // Throws HttpStatusError for a non-transient (or persisting) error status.
 void download_verified(const VerifiedDownload& job, const TransferOptions& options);
 
+// The one retry policy of the downloads (files and hub API calls alike): the wait before retry
+// number `attempt` + 1 is retry_base_delay_ms x 2^(attempt - 1), capped at 30 s; wait_before_retry
+// sleeps it, throwing TransferCancelled as soon as options.cancelled() says so.
+int backoff_ms(const TransferOptions& options, int attempt);
+void wait_before_retry(const TransferOptions& options, int attempt, const std::string& url);
+
 // Percent-encodes everything except unreserved characters and those in `safe`.
 std::string url_quote(const std::string& text, const std::string& safe = "/");
 // True for 64 lower- or upper-case hex digits.

@@ -13,6 +13,7 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/errors.h"
+#include "core/io/quote.h"
 #include "core/io/model_store.h"
 
 namespace fs = std::filesystem;
@@ -121,12 +122,7 @@ net::HttpResponse with_retries(const net::TransferOptions& t, const std::string&
         } catch (const net::NetworkError& e) {
             if (!e.transient() || last) throw;
         }
-        long long ms = std::min<long long>(static_cast<long long>(t.retry_base_delay_ms) << std::min(attempt - 1, 10), 30000);
-        auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-        while (std::chrono::steady_clock::now() < until) {
-            if (t.cancelled && t.cancelled()) throw net::TransferCancelled{url};
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
+        net::wait_before_retry(t, attempt, url);  // the one backoff policy (http_client)
     }
 }
 
@@ -173,7 +169,7 @@ FileMetadata fetch_metadata(const std::string& repo, const std::string& filename
         throw Error(url + ": the server sent no " + std::string(m.commit.empty() ? "X-Repo-Commit" : "ETag") +
                     " header; is HF_ENDPOINT (" + o.endpoint + ") a Hugging Face hub?");
     if (m.etag.find('/') != std::string::npos || m.etag.find("..") != std::string::npos)
-        throw Error(url + ": refusing ETag '" + m.etag + "' (not a plain hash)");
+        throw Error(url + ": refusing ETag " + quote_excerpt(m.etag) + " (not a plain hash)");
     return m;
 }
 
@@ -300,7 +296,7 @@ RepoListing list_repo_files(const std::string& repo, const std::string& revision
         out.commit = json.at("sha").get<std::string>();
         for (const auto& s : json.at("siblings")) out.files.push_back(s.at("rfilename").get<std::string>());
     } catch (const nlohmann::json::exception& e) {
-        throw Error(url + ": unexpected answer (expected JSON with \"sha\" and \"siblings\"): " + e.what());
+        throw Error(url + ": unexpected answer (expected JSON with \"sha\" and \"siblings\"): " + message_excerpt(e.what()));
     }
     if (!is_commit_hash(out.commit)) throw Error(url + ": \"sha\" is not a commit hash: '" + out.commit + "'");
     return out;
@@ -385,11 +381,11 @@ std::vector<std::string> shards_from_index(const std::string& index_path) {
         for (const auto& [key, value] : json.at("weight_map").items()) {
             std::string shard = value.get<std::string>();
             if (shard.empty() || shard[0] == '/' || shard.find("..") != std::string::npos)
-                throw file_error(index_path, "weight_map[\"" + key + "\"]: refusing shard path '" + shard + "'");
+                throw file_error(index_path, "weight_map[" + quote_excerpt(key) + "]: refusing shard path " + quote_excerpt(shard));
             shards.insert(shard);
         }
     } catch (const nlohmann::json::exception& e) {
-        throw file_error(index_path, std::string("not a weight index (weight_map): ") + e.what());
+        throw file_error(index_path, std::string("not a weight index (weight_map): ") + message_excerpt(e.what()));
     }
     return {shards.begin(), shards.end()};
 }

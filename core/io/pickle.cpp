@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "core/io/errors.h"
+#include "core/io/quote.h"
 
 namespace syn::pickle {
 
@@ -94,21 +95,8 @@ const AllowedGlobal kAllowlist[] = {
     {"torch.BoolStorage", GlobalKind::Storage, DType::BOOL},
 };
 
-std::string quote(const std::string& s, size_t max_len = 60) {
-    std::string out = "'";
-    for (size_t i = 0; i < s.size() && i < max_len; ++i) {
-        const unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c < 0x20 || c == 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            out += buf;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    if (s.size() > max_len) out += "...";
-    return out + "'";
-}
+// Strings from the file in descriptions: the one escaping helper (core/io/quote.h).
+std::string quote(const std::string& s) { return quote_excerpt(s); }
 
 }  // namespace
 

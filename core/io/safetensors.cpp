@@ -12,6 +12,7 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/errors.h"
+#include "core/io/quote.h"
 #include "core/io/mapped_file.h"
 
 // What this reader accepts, and why it is as strict as the official Rust crate
@@ -53,7 +54,8 @@ void put_le_u64(uint64_t v, uint8_t* out) {
     for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(v >> (8 * i));
 }
 
-std::string in_quotes(const std::string& name) { return "'" + name + "'"; }
+// Names come from the file: escaped and capped (long enough for real state-dict keys).
+std::string in_quotes(const std::string& name) { return quote_excerpt(name, 160); }
 
 // A tensor entry of the header, checked on its own (cross-entry layout is checked later).
 struct Entry {
@@ -80,7 +82,7 @@ ojson parse_header_json(const uint8_t* p, size_t n, const std::string& src) {
     try {
         header = ojson::parse(p, p + n, on_event);
     } catch (const nlohmann::json::exception& e) {
-        throw file_error(src, std::string("header is not valid JSON: ") + e.what());
+        throw file_error(src, std::string("header is not valid JSON: ") + message_excerpt(e.what()));
     }
     if (!header.is_object())
         throw file_error(src, std::string("header is not a JSON object (it is a JSON ") + header.type_name() + ")");
@@ -294,7 +296,7 @@ TensorMap read_safetensors_index(const std::string& index_json_path) {
     try {
         index = ojson::parse(read_file(src));
     } catch (const nlohmann::json::exception& e) {
-        throw file_error(src, std::string("not valid JSON: ") + e.what());
+        throw file_error(src, std::string("not valid JSON: ") + message_excerpt(e.what()));
     }
     if (!index.is_object()) throw file_error(src, "not a JSON object");
     auto wm = index.find("weight_map");

@@ -9,6 +9,7 @@
 
 #include "core/io/errors.h"
 #include "core/io/file_checks.h"
+#include "core/io/quote.h"
 #include "core/io/mapped_file.h"
 
 namespace syn {
@@ -42,18 +43,6 @@ Container check_container(const std::string& path) {
                            "torch.save pickle stream");
 }
 
-// True for names that could escape an extraction folder: absolute, or with a ".." component.
-bool unsafe_entry_name(const std::string& name) {
-    if (name.empty() || name[0] == '/' || name[0] == '\\') return true;
-    size_t start = 0;
-    while (start <= name.size()) {
-        size_t end = name.find_first_of("/\\", start);
-        if (end == std::string::npos) end = name.size();
-        if (name.compare(start, end - start, "..") == 0 && end - start == 2) return true;
-        start = end + 1;
-    }
-    return false;
-}
 
 // --- libzip, read-only ----------------------------------------------------------------------
 
@@ -94,16 +83,20 @@ public:
         return zip_name_locate(zip_, name.c_str(), ZIP_FL_ENC_RAW) >= 0;
     }
 
-    // The whole uncompressed entry. Grows the buffer as bytes arrive rather than trusting the size
-    // in the header, so a lying header cannot make us allocate what is not there.
-    std::vector<uint8_t> read(const std::string& name) const {
-        const zip_int64_t index = zip_name_locate(zip_, name.c_str(), ZIP_FL_ENC_RAW);
-        if (index < 0) throw file_error(path_, "missing zip entry '" + name + "'");
-        zip_stat_t st;
-        zip_stat_init(&st);
-        if (zip_stat_index(zip_, static_cast<zip_uint64_t>(index), 0, &st) != 0 ||
-            !(st.valid & ZIP_STAT_SIZE))
-            throw file_error(path_, "cannot stat zip entry '" + name + "'");
+    // The uncompressed size the zip declares for an entry.
+    uint64_t declared_size(const std::string& name) const { return stat(name).size; }
+
+    // The whole uncompressed entry, at most `limit` bytes: an entry that declares more is refused
+    // before anything is inflated (`what` says what the limit is, for the message). Grows the
+    // buffer as bytes arrive rather than trusting the size in the header, and stops one byte past
+    // it, so neither a lying header nor an honest decompression bomb makes us allocate more.
+    std::vector<uint8_t> read(const std::string& name, uint64_t limit, const std::string& what) const {
+        const zip_stat_t st = stat(name);
+        if (st.size > limit)
+            throw file_error(path_, "zip entry " + quote_excerpt(name, 160) + " declares " + std::to_string(st.size) +
+                                        " bytes uncompressed (" + std::to_string(st.comp_size) +
+                                        " compressed), over " + what + "; refusing to inflate it");
+        const zip_int64_t index = st.index;
         zip_file_t* file = zip_fopen_index(zip_, static_cast<zip_uint64_t>(index), 0);
         if (!file)
             throw file_error(path_, "cannot open zip entry '" + name + "': " + zip_strerror(zip_));
@@ -133,9 +126,27 @@ public:
     }
 
 private:
+    zip_stat_t stat(const std::string& name) const {
+        const zip_int64_t index = zip_name_locate(zip_, name.c_str(), ZIP_FL_ENC_RAW);
+        if (index < 0) throw file_error(path_, "missing zip entry " + quote_excerpt(name, 160));
+        zip_stat_t st;
+        zip_stat_init(&st);
+        if (zip_stat_index(zip_, static_cast<zip_uint64_t>(index), 0, &st) != 0 ||
+            !(st.valid & ZIP_STAT_SIZE) || !(st.valid & ZIP_STAT_INDEX))
+            throw file_error(path_, "cannot stat zip entry " + quote_excerpt(name, 160));
+        if (!(st.valid & ZIP_STAT_COMP_SIZE)) st.comp_size = 0;
+        return st;
+    }
+
     std::string path_;
     zip_t* zip_ = nullptr;
 };
+
+// Limits on what an archive may make us inflate. data.pkl holds the object tree, with tensors as
+// references: a few MB even for billion-parameter models and Lightning checkpoints. Storages are
+// bounded by what the pickle declares for them (numel x element size), checked before reading.
+constexpr uint64_t kMaxPickleBytes = uint64_t{1} << 30;  // 1 GiB
+constexpr uint64_t kMaxByteorderBytes = 64;
 
 // --- the archive layout -------------------------------------------------------------------
 
@@ -149,9 +160,9 @@ OpenArchive open_archive(const std::string& path) {
     a.zip = std::make_unique<ZipReader>(path);
     std::vector<std::string> pickles;
     for (const std::string& name : a.zip->names()) {
-        if (unsafe_entry_name(name))
-            throw file_error(path, "refused zip entry '" + name +
-                                       "' (absolute path or '..' component)");
+        if (unsafe_archive_entry_name(name))
+            throw file_error(path, "refused zip entry " + quote_excerpt(name, 160) +
+                                       " (absolute path or '..' component)");
         // torch.save writes <prefix>/data.pkl with a single top folder.
         const size_t slash = name.find('/');
         if (slash != std::string::npos && slash > 0 && name.compare(slash, std::string::npos, "/data.pkl") == 0)
@@ -167,7 +178,7 @@ OpenArchive open_archive(const std::string& path) {
     // Storages are raw bytes in the writer's byte order; torch >= 1.10 records it.
     const std::string byteorder_entry = a.prefix + "/byteorder";
     if (a.zip->has(byteorder_entry)) {
-        const std::vector<uint8_t> bytes = a.zip->read(byteorder_entry);
+        const std::vector<uint8_t> bytes = a.zip->read(byteorder_entry, kMaxByteorderBytes, "the 64 bytes of a byteorder record");
         std::string order(bytes.begin(), bytes.end());
         while (!order.empty() && (order.back() == '\n' || order.back() == '\r')) order.pop_back();
         if (order == "big")
@@ -180,7 +191,7 @@ OpenArchive open_archive(const std::string& path) {
 
 pickle::Document unpickle_archive(const std::string& path, const OpenArchive& a) {
     const std::string entry = a.prefix + "/data.pkl";
-    const std::vector<uint8_t> bytes = a.zip->read(entry);
+    const std::vector<uint8_t> bytes = a.zip->read(entry, kMaxPickleBytes, "the 1 GiB limit for a pickle");
     pickle::Options options;
     // Lightning checkpoints pickle callbacks, hyper-parameters and loops as objects of arbitrary
     // classes; they become inert placeholders, and select_state_dict refuses them in the weights.
@@ -514,14 +525,20 @@ TorchCheckpoint load_torch_checkpoint(const std::string& path) {
             if (!a.zip->has(entry))
                 throw file_error(path, "tensor '" + e.name + "': storage entry '" + entry +
                                            "' is missing");
-            auto bytes = std::make_shared<const std::vector<uint8_t>>(a.zip->read(entry));
+            // The pickle's numel x element size is what the entry must hold: a zip header that
+            // declares more (a decompression bomb, or a corrupt file) is refused before inflating.
             int64_t expected = 0;
-            if (!mul_ok(s.numel, static_cast<int64_t>(dtype_size(s.dtype)), &expected) ||
-                static_cast<uint64_t>(expected) != bytes->size())
-                throw file_error(path, "storage '" + entry + "' has " +
-                                           std::to_string(bytes->size()) + " bytes, but the pickle "
-                                           "declares " + std::to_string(s.numel) + " " +
-                                           dtype_name(s.dtype) + " elements");
+            if (!mul_ok(s.numel, static_cast<int64_t>(dtype_size(s.dtype)), &expected) || expected < 0)
+                throw file_error(path, "storage '" + entry + "': the pickle declares " + std::to_string(s.numel) +
+                                           " " + dtype_name(s.dtype) + " elements, which overflows");
+            const uint64_t declared = a.zip->declared_size(entry);
+            if (declared != static_cast<uint64_t>(expected))
+                throw file_error(path, "storage '" + entry + "' has " + std::to_string(declared) +
+                                           " bytes, but the pickle declares " + std::to_string(s.numel) + " " +
+                                           dtype_name(s.dtype) + " elements (" + std::to_string(expected) +
+                                           " bytes)");
+            auto bytes = std::make_shared<const std::vector<uint8_t>>(
+                a.zip->read(entry, static_cast<uint64_t>(expected), "the size the pickle declares"));
             it = storages.emplace(s.key, LoadedStorage{std::move(bytes), s.dtype}).first;
         }
         result.tensors[e.name] = materialize_tensor(*e.tensor, it->second.bytes,

@@ -23,6 +23,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/errors.h"
 #include "core/io/hf_config.h"
+#include "core/io/image_header.h"
 #include "core/io/model_store.h"
 #include "core/run/catalog.h"
 #include "core/run/clip_score.h"
@@ -124,6 +125,7 @@ void for_each_decoded_batch(const std::vector<std::string>& paths, int64_t batch
         std::vector<models::RgbImage> images;
         for (std::size_t i = begin; i < end; ++i) {
             try {
+                check_image_pixels(paths[i]);  // the size from the header, before decoding
                 images.push_back(models::read_rgb_image(paths[i]));
                 indices.push_back(i);
             } catch (const std::exception& e) {

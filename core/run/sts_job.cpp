@@ -114,6 +114,7 @@ void evaluate_encoder(const std::string& spec, const StsJobOptions& options, con
         run.pooling = emb.pooling;
         run.dtype = emb.dtype;
         run.dtype_reason = emb.dtype_reason;
+        run.pooling_reason = emb.pooling_reason;
         run.device = emb.device;
         run.folder = emb.model_folder;
         run.fingerprint = emb.fingerprint;
@@ -241,6 +242,7 @@ StsResult run_sts(const StsJobOptions& options, const ProgressSink& progress, co
                                       {"folder", e.folder},
                                       {"fingerprint_sha256", e.fingerprint},
                                       {"pooling", e.pooling},
+                                      {"pooling_reason", e.pooling_reason},
                                       {"dtype", e.dtype},
                                       {"dtype_reason", e.dtype_reason},
                                       {"device", e.device}});

@@ -42,7 +42,7 @@ struct EncoderRun {
     std::string label;       // paper label or model id
     std::string family, style;  // style: bert / clip / lexical / other
     std::string pooling, dtype, device, folder, fingerprint;
-    std::string dtype_reason;
+    std::string dtype_reason, pooling_reason;
     std::vector<double> scores;  // one per pair
     StsCorrelations all;
     std::vector<std::pair<std::string, StsCorrelations>> by_method;  // per sampling_method

@@ -18,6 +18,7 @@
 #include "core/data/mm_celeba_hq.h"
 #include "core/io/atomic_file.h"
 #include "core/io/errors.h"
+#include "core/io/image_header.h"
 #include "core/io/safetensors.h"
 #include "core/io/sha256.h"
 #include "core/io/torch/strict_loader.h"
@@ -120,6 +121,7 @@ FaceCodes encode_faces(models::VQGAN& vqgan, const data::FaceDataset& faces, con
             for (int64_t i = 0; i < count; ++i) {
                 const auto& sample = faces.samples[begin + i];
                 try {
+                    check_image_pixels(sample.image_path);  // the size from the header, before decoding
                     batch.push_back(face_tensor(models::read_rgb_image(sample.image_path), resolution));
                     batch_rows.push_back(i);
                     ok[i] = 1;

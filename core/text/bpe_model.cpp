@@ -5,6 +5,7 @@
 
 #include "core/io/errors.h"
 #include "core/text/unicode_utils.h"
+#include "core/io/quote.h"
 
 namespace syn::text {
 
@@ -120,15 +121,15 @@ const BpeModel::MergeSlot* BpeModel::find_merge(int32_t left, int32_t right) con
 void BpeModel::add_merge(std::string_view left, std::string_view right, const std::string& origin) {
     int32_t a = vocab_.find(left), b = vocab_.find(right);
     if (a < 0 || b < 0)
-        throw Error(origin + ": merge '" + std::string(left) + " " + std::string(right) +
-                    "' uses a token missing from the vocabulary");
+        throw Error(origin + ": merge " + quote_excerpt(std::string(left) + " " + std::string(right)) +
+                    " uses a token missing from the vocabulary");
     std::string_view right_body = right;
     const std::string& prefix = options_.continuing_subword_prefix;
     if (!prefix.empty() && right_body.substr(0, prefix.size()) == prefix) right_body.remove_prefix(prefix.size());
     std::string merged(left);
     merged.append(right_body.data(), right_body.size());
     int32_t id = vocab_.find(merged);
-    if (id < 0) throw Error(origin + ": merged token '" + merged + "' is not in the vocabulary");
+    if (id < 0) throw Error(origin + ": merged token " + quote_excerpt(merged) + " is not in the vocabulary");
     insert_merge((static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b),
                  static_cast<int32_t>(merge_count_), id);
 }
@@ -136,7 +137,7 @@ void BpeModel::add_merge(std::string_view left, std::string_view right, const st
 void BpeModel::finalize(const std::string& origin) {
     if (!options_.unk_token.empty()) {
         unk_id_ = vocab_.find(options_.unk_token);
-        if (unk_id_ < 0) throw Error(origin + ": BPE unk_token '" + options_.unk_token + "' is not in the vocabulary");
+        if (unk_id_ < 0) throw Error(origin + ": BPE unk_token " + quote_excerpt(options_.unk_token) + " is not in the vocabulary");
     }
     if (options_.byte_level) {
         for (int first = 0; first < 2; ++first)

@@ -4,6 +4,7 @@
 
 #include "core/io/errors.h"
 #include "core/text/unicode_utils.h"
+#include "core/io/quote.h"
 
 namespace syn::text {
 namespace {
@@ -49,7 +50,7 @@ PipelineTokenizer::PipelineTokenizer(PipelineParts parts) : parts_(std::move(par
     if (!parts_.model) throw Error(parts_.origin + ": tokenizer has no model");
     for (const AddedToken& t : parts_.added_tokens) {
         if (t.id < 0 || t.id > Vocab::kMaxId)
-            throw Error(parts_.origin + ": added token '" + t.content + "' has id " + std::to_string(t.id) +
+            throw Error(parts_.origin + ": added token " + quote_excerpt(t.content) + " has id " + std::to_string(t.id) +
                         ", outside 0.." + std::to_string(Vocab::kMaxId));
         added_by_id_[t.id] = &t;
         if (static_cast<size_t>(t.id) >= added_dense_.size()) added_dense_.resize(static_cast<size_t>(t.id) + 1, nullptr);

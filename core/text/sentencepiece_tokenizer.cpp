@@ -23,6 +23,8 @@
 #include <utf8proc.h>
 
 #include "core/io/errors.h"
+#include "core/io/file_checks.h"
+#include "core/io/quote.h"
 #include "core/text/spm_shim/spm_shim.h"
 
 namespace syn::text {
@@ -290,7 +292,7 @@ nlohmann::json read_json_file(const std::string& path) {
     try {
         return nlohmann::json::parse(in);
     } catch (const nlohmann::json::exception& e) {
-        throw file_error(path, std::string("invalid JSON: ") + e.what());
+        throw file_error(path, std::string("invalid JSON: ") + message_excerpt(e.what()));
     }
 }
 
@@ -365,10 +367,10 @@ Settings read_settings(const std::string& folder) {
                 try {
                     t.id = std::stoi(key);
                 } catch (const std::exception&) {
-                    throw file_error(config_path, "added_tokens_decoder key '" + key + "' is not an id");
+                    throw file_error(config_path, "added_tokens_decoder key " + quote_excerpt(key) + " is not an id");
                 }
                 if (!value.is_object() || !value.contains("content") || !value["content"].is_string())
-                    throw file_error(config_path, "added_tokens_decoder['" + key + "'] has no content");
+                    throw file_error(config_path, "added_tokens_decoder[" + quote_excerpt(key) + "] has no content");
                 t.content = value["content"].get<std::string>();
                 t.special = value.value("special", true);
                 t.lstrip = value.value("lstrip", false);
@@ -525,7 +527,7 @@ private:
 
     int32_t required_id(const std::string& token, const char* key) const {
         auto id = token_to_id(token);
-        if (!id) throw file_error(model_path_, std::string(key) + " '" + token + "' is not in the vocabulary");
+        if (!id) throw file_error(model_path_, std::string(key) + " " + quote_excerpt(token) + " is not in the vocabulary");
         return *id;
     }
 
@@ -717,6 +719,7 @@ private:
 std::unique_ptr<Tokenizer> load_sentencepiece_tokenizer(const std::string& spiece_model_path,
                                                         const std::string& folder) {
     // Checked here so that a missing model names the model, not the shim.
+    require_not_directory(spiece_model_path);
     if (!file_exists(spiece_model_path)) throw file_error(spiece_model_path, "SentencePiece model not found");
     Settings settings = read_settings(folder);
     return std::make_unique<SentencePieceTokenizer>(shim(), spiece_model_path, std::move(settings));

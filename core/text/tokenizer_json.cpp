@@ -5,9 +5,12 @@
 #include <nlohmann/json.hpp>
 #include <zlib.h>
 
+#include "core/io/atomic_file.h"
 #include "core/io/errors.h"
+#include "core/io/file_checks.h"
 #include "core/text/pipeline_tokenizer.h"
 #include "core/text/tokenizer.h"
+#include "core/io/quote.h"
 
 namespace syn::text {
 namespace {
@@ -17,15 +20,6 @@ using nlohmann::json;
 // The CLIP split pattern of HF's CLIPTokenizerFast (and of openai/CLIP without its two special
 // tokens, which the added-token matcher handles before this runs).
 const char* const kClipSplitPattern = "'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+";
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw file_error(path, "cannot open");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) throw file_error(path, "read failed");
-    return ss.str();
-}
 
 json parse_json_file(const std::string& path) {
     std::string text = read_file(path);
@@ -200,7 +194,7 @@ std::unique_ptr<Model> parse_model(const Reader& r, const json& j, bool byte_lev
     if (!vocab.is_object()) throw Error(r.origin + ": model.vocab must be an object of token -> id");
     auto fill = [&](Vocab& v) {
         for (auto it = vocab.begin(); it != vocab.end(); ++it) {
-            if (!it.value().is_number_integer()) throw Error(r.origin + ": model.vocab['" + it.key() + "'] is not an id");
+            if (!it.value().is_number_integer()) throw Error(r.origin + ": model.vocab[" + quote_excerpt(it.key()) + "] is not an id");
             v.add(it.key(), it.value().get<int32_t>());
         }
     };
@@ -231,7 +225,7 @@ std::unique_ptr<Model> parse_model(const Reader& r, const json& j, bool byte_lev
                 const std::string& s = merge.get_ref<const std::string&>();
                 size_t space = s.find(' ');
                 if (space == std::string::npos || s.find(' ', space + 1) != std::string::npos)
-                    throw Error(r.origin + ": model.merges entry '" + s + "' is not two tokens");
+                    throw Error(r.origin + ": model.merges entry " + quote_excerpt(s) + " is not two tokens");
                 m->add_merge(std::string_view(s).substr(0, space), std::string_view(s).substr(space + 1), r.origin);
             } else if (merge.is_array() && merge.size() == 2 && merge[0].is_string() && merge[1].is_string()) {
                 m->add_merge(merge[0].get_ref<const std::string&>(), merge[1].get_ref<const std::string&>(), r.origin);
@@ -269,7 +263,7 @@ std::vector<TemplateItem> parse_template(const Reader& r, const json& items, con
             std::string id = r.string_or(s, "id", "");
             t.type_id = static_cast<int32_t>(r.int_or(s, "type_id", 0));
             if (!specials.is_object() || !specials.contains(id))
-                throw Error(r.origin + ": TemplateProcessing special token '" + id + "' is not in special_tokens");
+                throw Error(r.origin + ": TemplateProcessing special token " + quote_excerpt(id) + " is not in special_tokens");
             const json& sp = specials.at(id);
             for (const json& x : r.object(sp, "ids", "special token " + id)) t.ids.push_back(x.get<int32_t>());
             for (const json& x : r.object(sp, "tokens", "special token " + id)) t.tokens.push_back(x.get<std::string>());
@@ -455,6 +449,7 @@ std::unique_ptr<BpeModel> make_bpe_model(bool clip) {
 }
 
 std::string gunzip_file(const std::string& path) {
+    require_not_directory(path);
     gzFile f = gzopen(path.c_str(), "rb");
     if (!f) throw file_error(path, "cannot open");
     std::string out;
@@ -469,9 +464,10 @@ std::string gunzip_file(const std::string& path) {
         }
         if (n == 0) break;
         out.append(buf, static_cast<size_t>(n));
-        if (out.size() > (size_t{1} << 30)) {
+        // The real file (openai/CLIP's bpe_simple_vocab_16e6) is 1.6 MB inflated.
+        if (out.size() > (size_t{64} << 20)) {
             gzclose(f);
-            throw file_error(path, "decompresses to more than 1 GiB");
+            throw file_error(path, "decompresses to more than 64 MiB: not a CLIP BPE vocabulary");
         }
     }
     gzclose(f);
@@ -579,7 +575,7 @@ std::unique_ptr<Tokenizer> load_bpe_vocab_merges(const std::string& vocab_path, 
     const bool clip = vocab.contains("<|startoftext|>");
     auto model = make_bpe_model(clip);
     for (auto it = vocab.begin(); it != vocab.end(); ++it) {
-        if (!it.value().is_number_integer()) throw file_error(vocab_path, "'" + it.key() + "' has no integer id");
+        if (!it.value().is_number_integer()) throw file_error(vocab_path, quote_excerpt(it.key()) + " has no integer id");
         model->vocab().add(it.key(), it.value().get<int32_t>());
     }
     std::string merges = read_file(merges_path);

@@ -6,34 +6,16 @@
 #include <utf8proc.h>
 
 #include "core/io/errors.h"
+#include "core/io/utf8.h"
 
 namespace syn::text::unicode {
 namespace {
 
 // Length of the well-formed sequence starting at s[i], or 0 with `bad` = length of the maximal
 // ill-formed subpart (Unicode 3.9, Table 3-7 of well-formed byte sequences).
+// The one validator's sequence rule (core/io/utf8.h).
 size_t well_formed_length(const unsigned char* s, size_t n, size_t i, size_t& bad) {
-    unsigned char c = s[i];
-    bad = 1;
-    if (c < 0x80) return 1;
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) need = 1;
-    else if (c == 0xE0) { need = 2; lo = 0xA0; }
-    else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) need = 2;
-    else if (c == 0xED) { need = 2; hi = 0x9F; }   // excludes the surrogates D800-DFFF
-    else if (c == 0xF0) { need = 3; lo = 0x90; }
-    else if (c >= 0xF1 && c <= 0xF3) need = 3;
-    else if (c == 0xF4) { need = 3; hi = 0x8F; }
-    else return 0;  // C0, C1, F5..FF, stray continuation bytes
-    for (size_t k = 1; k <= need; ++k) {
-        if (i + k >= n) return 0;
-        unsigned char t = s[i + k];
-        unsigned char l = k == 1 ? lo : 0x80, h = k == 1 ? hi : 0xBF;
-        if (t < l || t > h) return 0;
-        bad = k + 1;
-    }
-    return need + 1;
+    return syn::utf8_sequence_length(s, n, i, bad);
 }
 
 struct FreeDeleter {
@@ -54,17 +36,7 @@ std::string utf8proc_transform(std::string_view text, int options, const char* w
 
 }  // namespace
 
-bool is_valid_utf8(std::string_view text) {
-    const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-    size_t n = text.size(), i = 0, bad = 0;
-    while (i < n) {
-        if (s[i] < 0x80) { ++i; continue; }
-        size_t len = well_formed_length(s, n, i, bad);
-        if (len == 0) return false;
-        i += len;
-    }
-    return true;
-}
+bool is_valid_utf8(std::string_view text) { return syn::is_valid_utf8(text); }
 
 bool sanitize_utf8(std::string_view text, std::string& out) {
     if (is_valid_utf8(text)) return true;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/io/errors.h"
+#include "core/io/quote.h"
 
 namespace syn::text {
 
@@ -41,7 +42,7 @@ void Vocab::grow() {
 void Vocab::add(std::string_view token, int32_t id) {
     // Ids index dense tables; a corrupt file must not make us allocate gigabytes.
     if (id < 0 || id > kMaxId)
-        throw Error("vocabulary: token '" + std::string(token.substr(0, 64)) + "' has id " + std::to_string(id) +
+        throw Error("vocabulary: token " + quote_excerpt(token) + " has id " + std::to_string(id) +
                     ", outside 0.." + std::to_string(kMaxId));
     if ((count_ + 1) * 2 > slots_.size()) grow();
     uint64_t h = hash_of(token);

@@ -73,8 +73,8 @@ TEST(Cxc, NonNumericAndOutOfRangeScores) {
     const std::string message = error_message([&] { load_cxc_sts(path); });
     EXPECT_TRUE(contains(message, "5 invalid row(s)")) << message;
     EXPECT_TRUE(contains(message, path + ":2: agg_score 'abc' is not a number")) << message;
-    EXPECT_TRUE(contains(message, path + ":3: agg_score 5.01 is outside the CxC range 0..5")) << message;
-    EXPECT_TRUE(contains(message, path + ":4: agg_score -0.5 is outside")) << message;
+    EXPECT_TRUE(contains(message, path + ":3: agg_score '5.01' is outside the CxC range 0..5")) << message;
+    EXPECT_TRUE(contains(message, path + ":4: agg_score '-0.5' is outside")) << message;
     EXPECT_TRUE(contains(message, path + ":5: agg_score 'nan' is not a number")) << message;
     EXPECT_TRUE(contains(message, path + ":6: agg_score '' is not a number")) << message;
     EXPECT_FALSE(contains(message, path + ":7:")) << message;  // 5 is in range

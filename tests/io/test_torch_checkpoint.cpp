@@ -747,3 +747,80 @@ TEST(TorchCheckpoint, LegacyErrorsNameTheProblem) {
     evil.global("os", "system").str("echo").op(0x85).reduce().stop();
     EXPECT_NE(message(legacy_header() + evil.bytes()).find("refused global os.system"), std::string::npos);
 }
+
+// =============================================================================================
+// Decompression bombs: an entry is never inflated past an honest size. data.pkl may declare at
+// most 1 GiB; a storage entry must declare exactly what the pickle says (numel x element size).
+namespace {
+
+// The uncompressed-size fields of `name` (local header and central directory) set to `size`.
+void patch_declared_size(const std::string& path, const std::string& name, uint32_t size) {
+    std::string bytes;
+    {
+        std::ifstream in(path, std::ios::binary);
+        bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    auto put32 = [&](size_t at, uint32_t v) {
+        for (int i = 0; i < 4; ++i) bytes[at + i] = static_cast<char>(v >> (8 * i));
+    };
+    int patched = 0;
+    for (size_t pos = 0; (pos = bytes.find("PK", pos)) != std::string::npos; ++pos) {
+        if (bytes.compare(pos + 2, 2, "\x03\x04") == 0 && bytes.compare(pos + 30, name.size(), name) == 0) {
+            put32(pos + 22, size);
+            ++patched;
+        } else if (bytes.compare(pos + 2, 2, "\x01\x02") == 0 && bytes.compare(pos + 46, name.size(), name) == 0) {
+            put32(pos + 24, size);
+            ++patched;
+        }
+    }
+    ASSERT_EQ(patched, 2) << name;
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+}  // namespace
+
+TEST(TorchCheckpoint, DecompressionBombsAreRefusedBeforeInflating) {
+    TempDir tmp;
+    // data.pkl declaring 3 GiB uncompressed.
+    const std::string pkl_bomb = tmp.file("pkl_bomb.bin");
+    write_checkpoint(pkl_bomb, plain_state_dict_pickle(),
+                     {{"0", floats({1, 2, 3, 4, 5, 6})}, {"1", floats({1, 2, 3})}});
+    patch_declared_size(pkl_bomb, "archive/data.pkl", 3u << 30);
+    std::string msg = error_of([&] { read_torch_checkpoint(pkl_bomb); });
+    EXPECT_NE(msg.find(pkl_bomb + ": zip entry 'archive/data.pkl' declares 3221225472 bytes uncompressed"),
+              std::string::npos) << msg;
+    EXPECT_NE(msg.find("over the 1 GiB limit for a pickle"), std::string::npos) << msg;
+
+    // A storage entry that is a real deflate bomb (64 MiB of zeros in ~64 KB) where the pickle
+    // declares 6 floats: refused from its header, before inflating.
+    const std::string storage_bomb = tmp.file("storage_bomb.bin");
+    {
+        int err = 0;
+        zip_t* z = zip_open(storage_bomb.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
+        ASSERT_NE(z, nullptr);
+        const std::string pkl = plain_state_dict_pickle();
+        const std::string small = floats({1, 2, 3});
+        static std::string zeros(64u << 20, '\0');
+        for (const auto& [name, data] : std::vector<std::pair<std::string, const std::string*>>{
+                 {"archive/data.pkl", &pkl}, {"archive/data/0", &zeros}, {"archive/data/1", &small}}) {
+            zip_source_t* src = zip_source_buffer(z, data->data(), data->size(), 0);
+            ASSERT_NE(src, nullptr);
+            const zip_int64_t index = zip_file_add(z, name.c_str(), src, ZIP_FL_ENC_UTF_8);
+            ASSERT_GE(index, 0);
+            zip_set_file_compression(z, static_cast<zip_uint64_t>(index), ZIP_CM_DEFLATE, 1);
+        }
+        ASSERT_EQ(zip_close(z), 0);
+    }
+    EXPECT_LT(fs::file_size(storage_bomb), 1u << 20);
+    msg = error_of([&] { read_torch_checkpoint(storage_bomb); });
+    EXPECT_NE(msg.find(storage_bomb + ": storage 'archive/data/0' has 67108864 bytes, but the pickle declares 6 F32 "
+                       "elements (24 bytes)"),
+              std::string::npos) << msg;
+
+    // An entry whose header understates its size is cut one byte past it, never read to the end.
+    const std::string liar = tmp.file("liar.bin");
+    write_checkpoint(liar, plain_state_dict_pickle(), {{"0", floats({1, 2, 3, 4, 5, 6})}, {"1", floats({1, 2, 3})}});
+    patch_declared_size(liar, "archive/data.pkl", 10);
+    msg = error_of([&] { read_torch_checkpoint(liar); });
+    EXPECT_NE(msg.find(liar + ": "), std::string::npos) << msg;
+}

@@ -307,6 +307,19 @@ const std::vector<Case>& cases() {
          },
          "st:max+mean_sqrt_len_tokens+lasttoken",
          [](int64_t n) { return concat(concat(max_over_tokens(n), mean_sqrt_len(n)), last_token(n)); }},
+        {"all_six_modes",
+         [] {
+             Layout l;
+             l.pooling = pooling_config({"lasttoken", "weightedmean_tokens", "mean_sqrt_len_tokens", "mean_tokens",
+                                         "max_tokens", "cls_token"});
+             return l;
+         },
+         "st:cls+max+mean+mean_sqrt_len_tokens+weightedmean+lasttoken",
+         [](int64_t n) {
+             return concat(concat(concat(concat(concat(cls(n), max_over_tokens(n)), golden_mean(n)), mean_sqrt_len(n)),
+                                  weighted_mean(n)),
+                           last_token(n));
+         }},
         {"mean_dense_tanh_normalize",
          [] {
              Layout l;
@@ -411,7 +424,10 @@ TEST(SentenceTransformers, TextsAreStrippedLowerCasedAndPrompted) {
     const fs::path folder = make_folder("prompted", l);
     auto st = sentence_transformers_embedding(folder.string(), "");
     ASSERT_TRUE(st);
-    EXPECT_EQ(st->prepare_text("  Café NAÏVE\t\n"), "query: café naïve");
+    // The prompt is prepended first, then the whole text stripped and lower-cased (encode, then
+    // Transformer.tokenize), so the spaces between prompt and text stay.
+    EXPECT_EQ(st->prepare_text("  Café NAÏVE\t\n"), "query:   café naïve");
+    EXPECT_EQ(st->prepare_text("Two DOGS "), "query: two dogs");
     EXPECT_EQ(python_strip("\x1c\xc2\xa0 x y \xe3\x80\x80"), "x y");
     EXPECT_EQ(python_strip(" \t "), "");
 

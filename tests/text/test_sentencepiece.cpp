@@ -334,3 +334,15 @@ TEST(SentencePiece, LongTextsAreTruncatedToModelMaxLength) {
     EXPECT_EQ(syn::text::load_sentencepiece_tokenizer(t5_dir() + "/spiece.model", folder)->model_max_length(), 0);
     fs::remove_all(folder);
 }
+
+TEST(SentencePiece, FolderGivenAsTheModelIsNamed) {
+    const std::string folder = temp_path("spiece.model");
+    fs::create_directories(folder);
+    try {
+        syn::text::load_sentencepiece_tokenizer(folder, "");
+        ADD_FAILURE() << "no error for a folder";
+    } catch (const syn::Error& e) {
+        EXPECT_EQ(std::string(e.what()), folder + ": is a directory, not a file");
+    }
+    fs::remove_all(folder);
+}

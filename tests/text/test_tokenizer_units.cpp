@@ -179,6 +179,33 @@ std::string with_replaced(const std::string& text, const std::string& from, cons
     return s;
 }
 
+// A NUL (or any non-printable byte) in merges.txt / vocab.json is quoted as \x00 in the message,
+// never passed through (a NUL cut the message off where it was printed as a C string).
+TEST(TokenizerJsonLoader, BadBytesInLegacyFilesAreEscapedInMessages) {
+    const fs::path dir = temp_folder("nul_merges");
+    { std::ofstream(dir / "vocab.json") << R"({"a": 0, "b": 1, "ab": 2})"; }
+    { std::ofstream(dir / "merges.txt", std::ios::binary) << std::string("#version: 0.2\na\0\xff b\n", 19); }
+    std::string message;
+    try {
+        syn::text::load_bpe_vocab_merges((dir / "vocab.json").string(), (dir / "merges.txt").string());
+    } catch (const syn::Error& e) {
+        message = std::string(e.what());
+    }
+    EXPECT_NE(message.find("merges.txt line 2: merge 'a\\x00\\xff b' uses a token missing from the vocabulary"),
+              std::string::npos) << message;
+    EXPECT_EQ(message.find('\0'), std::string::npos);
+    // A folder given as merges.txt.
+    fs::remove(dir / "merges.txt");
+    fs::create_directories(dir / "merges.txt");
+    try {
+        syn::text::load_bpe_vocab_merges((dir / "vocab.json").string(), (dir / "merges.txt").string());
+        ADD_FAILURE() << "no error for a folder";
+    } catch (const syn::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("merges.txt: is a directory, not a file"), std::string::npos) << e.what();
+    }
+    fs::remove_all(dir);
+}
+
 TEST(TokenizerJsonLoader, UnsupportedComponentsAreNamed) {
     SYN_REQUIRE_SHARED();
     std::ifstream in(syn::test::tokenizer_fixtures_dir() + "/roberta/tokenizer.json");
