@@ -128,6 +128,8 @@ std::vector<std::string> read_lines(const std::string& path) {
         while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         lines.emplace_back(line);
     }
+    // LineReader drops a BOM; the GLUE script copies the MRPC header byte for byte, BOM included.
+    if (content.rfind("\xEF\xBB\xBF", 0) == 0 && !lines.empty()) lines[0] = "\xEF\xBB\xBF" + lines[0];
     return lines;
 }
 

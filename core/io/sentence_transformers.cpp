@@ -27,7 +27,7 @@ nlohmann::json read_json(const std::string& path) {
     if (!fs::is_regular_file(path, ec)) throw file_error(path, "file not found");
     try {
         return nlohmann::json::parse(read_file(path));
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
         throw file_error(path, std::string("invalid JSON: ") + e.what());
     }
 }

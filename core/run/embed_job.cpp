@@ -13,6 +13,7 @@
 #include "core/io/errors.h"
 #include "core/io/hf_config.h"
 #include "core/io/model_store.h"
+#include "core/io/quote.h"
 #include "core/io/torch/torch_compat.h"
 #include "core/run/catalog.h"
 #include "core/run/device_choice.h"
@@ -30,9 +31,9 @@ namespace {
 std::string resolve_folder(const std::string& model, std::string* revision) {
     auto resolved = resolve_model(model);
     if (!resolved)
-        throw Error("model '" + model + "' is not in the local Hugging Face cache (" + hf_hub_cache_dir() +
-                    "); download it there (e.g. with huggingface-cli, or the workbench's fetch command once "
-                    "available) or pass the model folder");
+        throw Error("model " + quote_excerpt(model) + " is not in the local Hugging Face cache (" + hf_hub_cache_dir() +
+                    ") and is no folder; download it with `synesthesia fetch " + escape_excerpt(model, 120) +
+                    "` (or huggingface-cli), or pass the model folder");
     *revision = resolved->revision;
     return resolved->folder;
 }
@@ -171,7 +172,11 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
     if (!todo.empty()) {
         text::EncodeOptions eo;
         eo.add_special_tokens = true;
-        eo.max_length = st ? st->max_length() : static_cast<int>(encoder->max_tokens());
+        // The encoder's positions, else (T5: relative positions) the tokenizer's model_max_length: never unbounded.
+        int limit = static_cast<int>(encoder->max_tokens());
+        if (tokenizer->model_max_length() > 0)
+            limit = limit > 0 ? std::min(limit, tokenizer->model_max_length()) : tokenizer->model_max_length();
+        eo.max_length = st ? st->max_length() : limit;
         std::vector<std::string> todo_texts;
         todo_texts.reserve(todo.size());
         for (size_t i : todo) todo_texts.push_back(st ? st->prepare_text(unique[i]) : unique[i]);

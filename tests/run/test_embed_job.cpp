@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include <unistd.h>
+
 #include "core/io/errors.h"
 #include "core/run/embed_job.h"
 #include "core/run/sts_job.h"
@@ -76,7 +78,9 @@ TEST_P(EmbedJob, BatchedEqualsOneAtATimeAndCachedEqualsFresh) {
 
     EmbedOptions cached = o;
     cached.use_cache = true;
-    cached.cache_root = fresh_cache(GetParam().model).string();
+    // One folder per case and process: cases run in parallel under ctest -j.
+    cached.cache_root = fresh_cache(std::string(GetParam().model) + "_" + GetParam().pooling + "_" +
+                                    std::to_string(::getpid())).string();
     cached.chunk_texts = 2;  // several shards
     EmbedResult first = embed_texts(texts(), cached);
     EXPECT_EQ(first.from_cache, 0u);
