@@ -3,44 +3,17 @@
 // load_torch_checkpoint exactly as a user's file is. Must either give tensors that lie inside
 // their storages or throw syn::Error; never crash, hang, leak, read out of bounds, or inflate an
 // entry past an honest size (ASan's allocation limit, -rss_limit_mb, catches a bomb).
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 
 #include "core/io/errors.h"
+#include "fuzz/fuzz_input_file.h"
 #include "core/io/torch_checkpoint.h"
 
-namespace {
-
-int input_fd() {
-    static const int fd = [] {
-        const int f = memfd_create("fuzz_checkpoint.bin", 0);
-        if (f < 0) std::abort();
-        return f;
-    }();
-    return fd;
-}
-
-void write_input(const uint8_t* data, size_t size) {
-    const int fd = input_fd();
-    if (ftruncate(fd, 0) != 0) std::abort();
-    size_t done = 0;
-    while (done < size) {
-        const ssize_t n = pwrite(fd, data + done, size - done, static_cast<off_t>(done));
-        if (n <= 0) std::abort();
-        done += static_cast<size_t>(n);
-    }
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    write_input(data, size);
-    const std::string path = "/proc/self/fd/" + std::to_string(input_fd());
+    const std::string& path = syn::fuzz::write_input_file(data, size);
     try {
         const syn::TorchCheckpoint ckpt = syn::load_torch_checkpoint(path);
         if (ckpt.names.size() != ckpt.tensors.size()) std::abort();
