@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -86,27 +87,91 @@ EmbeddingCache::EmbeddingCache(const std::string& root, const EmbeddingCacheKey&
     const std::string key_path = (fs::path(folder_) / "key.json").string();
     if (!fs::exists(key_path)) write_file_atomically(key_path, key_json.dump(2));
 
-    for (const auto& e : fs::directory_iterator(folder_)) {
-        if (e.path().extension() != ".safetensors") continue;
-        SafetensorsFile shard = read_safetensors(e.path().string());
-        auto emb = shard.tensors.find("embeddings");
-        auto hashes = shard.tensors.find("text_sha256");
-        if (emb == shard.tensors.end() || hashes == shard.tensors.end() || emb->second.dtype != DType::F32 ||
+    // The shards, in name order (shard-<time>-...: oldest first), without the temporary files of
+    // interrupted atomic writes (write_file_atomically: "<path>.tmp.XXXXXX", removed on failure
+    // but left behind by a kill) or anything else.
+    std::vector<fs::path> paths;
+    for (fs::directory_iterator it(folder_, ec), end; !ec && it != end; it.increment(ec)) {
+        const fs::path& p = it->path();
+        const std::string name = p.filename().string();
+        if (name.find(".tmp.") != std::string::npos || p.extension() != ".safetensors") continue;
+        std::error_code type_ec;
+        if (!it->is_regular_file(type_ec)) continue;
+        paths.push_back(p);
+    }
+    if (ec) throw file_error(folder_, "cannot list the embedding cache folder: " + ec.message());
+    std::sort(paths.begin(), paths.end());
+
+    struct Shard {
+        std::string path;
+        SafetensorsFile file;
+        const RawTensor* embeddings;
+        const RawTensor* hashes;
+    };
+    std::vector<Shard> shards;
+    for (const fs::path& p : paths) {
+        const std::string path = p.string();
+        SafetensorsFile file;
+        try {
+            file = read_safetensors(path);
+        } catch (const std::exception& e) {
+            // read_safetensors names the file first: keep only the reason.
+            std::string why = e.what();
+            if (why.compare(0, path.size() + 2, path + ": ") == 0) why = why.substr(path.size() + 2);
+            set_aside_shard(path, why);
+            continue;
+        }
+        auto emb = file.tensors.find("embeddings");
+        auto hashes = file.tensors.find("text_sha256");
+        if (emb == file.tensors.end() || hashes == file.tensors.end() || emb->second.dtype != DType::F32 ||
             hashes->second.dtype != DType::U8 || emb->second.shape.size() != 2 || hashes->second.shape.size() != 2 ||
-            hashes->second.shape[1] != 32 || hashes->second.shape[0] != emb->second.shape[0])
-            throw file_error(e.path().string(), "not an embedding-cache shard (delete it to rebuild the cache)");
-        const int64_t n = emb->second.shape[0], d = emb->second.shape[1];
-        if (dim_ == 0) dim_ = d;
-        if (d != dim_)
-            throw file_error(e.path().string(), "embedding width " + std::to_string(d) + " differs from " +
-                                                    std::to_string(dim_) + " in other shards");
-        const float* rows = reinterpret_cast<const float*>(emb->second.data);
+            hashes->second.shape[1] != 32 || hashes->second.shape[0] != emb->second.shape[0] ||
+            emb->second.shape[1] <= 0) {
+            set_aside_shard(path, "not an embedding-cache shard (expected embeddings F32 [N, D] and "
+                                  "text_sha256 U8 [N, 32])");
+            continue;
+        }
+        const RawTensor* e = &emb->second;
+        const RawTensor* h = &hashes->second;
+        shards.push_back({path, std::move(file), e, h});
+    }
+
+    // The width most cached rows have (ties: the oldest shard's); shards of another width are set aside.
+    std::map<int64_t, int64_t> rows_by_width;
+    for (const Shard& s : shards) rows_by_width[s.embeddings->shape[1]] += s.embeddings->shape[0];
+    for (const Shard& s : shards) {
+        const int64_t d = s.embeddings->shape[1];
+        if (dim_ == 0 || rows_by_width[d] > rows_by_width[dim_]) dim_ = d;
+    }
+    for (const Shard& s : shards) {
+        const int64_t n = s.embeddings->shape[0], d = s.embeddings->shape[1];
+        if (d != dim_) {
+            set_aside_shard(s.path, "embedding width " + std::to_string(d) + " differs from " + std::to_string(dim_) +
+                                        " in the other shards");
+            continue;
+        }
+        const float* rows = reinterpret_cast<const float*>(s.embeddings->data);
         for (int64_t i = 0; i < n; ++i) {
             Digest dg;
-            std::memcpy(dg.data(), hashes->second.data + 32 * i, 32);
+            std::memcpy(dg.data(), s.hashes->data + 32 * i, 32);
             index_.emplace(dg, std::vector<float>(rows + i * d, rows + (i + 1) * d));
         }
     }
+}
+
+void EmbeddingCache::set_aside_shard(const std::string& path, const std::string& why) {
+    const fs::path aside_dir = fs::path(folder_) / "corrupt";
+    const std::string name = fs::path(path).filename().string();
+    std::error_code ec;
+    fs::create_directories(aside_dir, ec);
+    fs::path dest = aside_dir / name;
+    for (int k = 1; !ec && fs::exists(dest, ec) && k < 1000; ++k) dest = aside_dir / (name + "." + std::to_string(k));
+    if (!ec) fs::rename(path, dest, ec);
+    // Moved: no longer a shard. Not movable (read-only cache): skipped this run, reported again next run.
+    const std::string where = ec ? "could not be moved aside (" + ec.message() + "), skipped" : "moved to " + dest.string();
+    std::string line = path + ": " + why + "; " + where;
+    std::fprintf(stderr, "embedding cache: %s; its rows will be recomputed\n", line.c_str());
+    set_aside_.push_back(std::move(line));
 }
 
 std::optional<std::vector<float>> EmbeddingCache::find(const std::string& text) const {

@@ -30,8 +30,16 @@ std::string model_fingerprint(const std::string& folder);
 class EmbeddingCache {
 public:
     // Opens (creating) <root>/embeddings/<hash of key>/ and indexes every shard in it. A shard that
-    // cannot be read is an error naming it (it can only come from outside: ours are atomic).
+    // cannot be read (truncated, not safetensors, wrong tensor names / dtypes / shapes, or a width
+    // other than the one most cached rows have) is not an error: it is moved aside to
+    // <folder>/corrupt/<name> for a human to inspect, reported on stderr in one line, recorded in
+    // set_aside(), and its rows are simply missing (recomputed and stored as a new shard by the
+    // caller). Temporary files of interrupted atomic writes ("<name>.tmp.XXXXXX") are ignored.
+    // Throws syn::Error only when the folder itself cannot be created or listed.
     EmbeddingCache(const std::string& root, const EmbeddingCacheKey& key);
+
+    // One line per shard set aside by the constructor: "<shard>: <why>; moved to <where>".
+    const std::vector<std::string>& set_aside() const { return set_aside_; }
 
     // Row of a text's embedding, or nullopt.
     std::optional<std::vector<float>> find(const std::string& text) const;
@@ -52,6 +60,9 @@ private:
     std::string folder_;
     int64_t dim_ = 0;
     std::unordered_map<Digest, std::vector<float>, DigestHash> index_;
+    std::vector<std::string> set_aside_;
+
+    void set_aside_shard(const std::string& path, const std::string& why);
 };
 
 }  // namespace syn::run
