@@ -10,6 +10,7 @@
 
 #include "core/io/errors.h"
 #include "core/io/hf_config.h"
+#include "core/io/image_header.h"
 
 namespace syn::models {
 
@@ -213,6 +214,9 @@ ClipImageConfig ClipImageConfig::load(const std::string& folder) {
 }
 
 RgbImage read_rgb_image(const std::string& path) {
+    // The size from the header before OpenCV allocates anything: a few-MB PNG can claim
+    // 30000 x 30000 pixels (2.7 GB decoded, more in the float copies). Names the file and its size.
+    check_image_pixels(path);
     cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
     if (bgr.empty()) throw file_error(path, "cannot read the image (missing file or unsupported format)");
     cv::Mat rgb;

@@ -48,7 +48,10 @@ struct ClipImageConfig {
     static ClipImageConfig load(const std::string& folder);
 };
 
-// Decodes any format OpenCV reads (PNG, JPEG, ...) to RGB; alpha is dropped as PIL's convert("RGB").
+// Decodes an image to RGB; alpha is dropped as PIL's convert("RGB"). The size is read from the
+// header first (core/io/image_header: PNG, JPEG, BMP, GIF, WebP, TIFF, PNM): an image of more than
+// kMaxImagePixels, of zero size, or of a format whose size cannot be read is refused with a
+// syn::Error naming the file (and its width x height) before OpenCV decodes anything.
 RgbImage read_rgb_image(const std::string& path);
 
 // Bicubic resize, bit-exact with torchvision's resize(antialias=True) on a uint8 tensor or with

@@ -2,6 +2,7 @@
 // fixtures/models/*/golden.safetensors: the golden input_ids / attention_mask go in, every other
 // golden tensor must come out within 1e-5 absolute on CPU fp32 (1e-4 for logits-scale values).
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -308,6 +310,32 @@ TEST(ClipPreprocessing, UnreadableImageIsAClearError) {
     } catch (const syn::Error& e) {
         EXPECT_NE(std::string(e.what()).find(missing), std::string::npos) << e.what();
     }
+}
+
+// Issue 19 item 4: the pixel count comes from the header, and an oversized image is refused
+// before OpenCV allocates it. The file is a PNG signature and IHDR only (no pixel data): a decode
+// attempt would fail with "cannot read the image" instead of the size message.
+TEST(ClipPreprocessing, OversizedImageIsRefusedBeforeDecoding) {
+    const fs::path path = fs::temp_directory_path() / ("syn-huge-" + std::to_string(::getpid()) + ".png");
+    auto be32 = [](uint32_t v) {
+        return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                           static_cast<char>(v)};
+    };
+    {
+        std::ofstream out(path, std::ios::binary);
+        out << std::string("\x89PNG\r\n\x1a\n", 8) << be32(13) << "IHDR" << be32(30000) << be32(30000)
+            << std::string("\x08\x02\x00\x00\x00", 5) << be32(0);
+    }
+    try {
+        read_rgb_image(path.string());
+        FAIL() << "expected the size check to refuse the image";
+    } catch (const syn::Error& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find(path.string()), std::string::npos) << what;
+        EXPECT_NE(what.find("30000 x 30000"), std::string::npos) << what;
+        EXPECT_NE(what.find("refusing to decode"), std::string::npos) << what;
+    }
+    fs::remove(path);
 }
 
 }  // namespace
