@@ -9,8 +9,13 @@
 // number of threads.
 //
 // Speed: a resample is kept as a count per original pair (sum = n). Ranks within a resample are
-// computed in O(n) from one global sort (ResampleRanker), so a Spearman replicate costs no sort,
-// and replicates run on a few std::threads.
+// computed in O(n) from one global sort per column (the draws per run of equal values, then a prefix
+// sum over the runs in value order), so a Spearman replicate costs no sort. Specs requested together
+// share their resamples, and within a replicate every column is ranked / centred once however many
+// specs use it; each spec then costs one pass for its cross sum. Replicates run on a few std::threads.
+// The values equal the plain definition (pearson_weighted on the values or on the resample's
+// mid-ranks) bit for bit: Spearman is computed in exact integer arithmetic (n <= 200,000; above, the
+// ranks are materialised as before), Pearson with the same partial sums in the same order.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -96,7 +101,8 @@ struct CorrelationSpec {
 };
 
 // Several correlations over the same n pairs, all from one shared set of resamples (their intervals
-// are computed from the same replicates; columns shared between specs are ranked once per replicate).
+// are computed from the same replicates; columns shared between specs are ranked once per replicate,
+// and repeated specs, or Spearman specs that only swap x and y, are computed once).
 std::vector<CorrelationEstimate> bootstrap_correlations(const std::vector<CorrelationSpec>& specs,
                                                         const BootstrapOptions& options);
 CorrelationEstimate bootstrap_correlation(const std::vector<double>& x, const std::vector<double>& y,

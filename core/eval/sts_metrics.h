@@ -47,4 +47,28 @@ std::vector<StsComparisonRow> compare_encoders_sts(const std::vector<double>& sc
                                                    const std::vector<std::string>& methods,
                                                    const BootstrapOptions& options);
 
+// --- several encoders at once (what an sts run with N encoders computes) ------------------------------
+
+struct StsEncoderComparison {
+    std::size_t a = 0, b = 0;            // indices into the scores given, a < b
+    std::vector<StsComparisonRow> rows;  // as compare_encoders_sts returns them
+};
+
+struct StsMultiEvaluation {
+    std::vector<StsEvaluation> encoders;             // one per encoder, in the order given
+    std::vector<StsEncoderComparison> comparisons;  // every a < b: (0,1), (0,2), ..., (1,2), ...
+    double seconds = 0;                             // wall time of the whole computation
+};
+
+// For every encoder the numbers of evaluate_sts(*scores[e], sts_l, sts_v, methods, options), and for
+// every two encoders a < b the rows of compare_encoders_sts(*scores[a], *scores[b], sts_l, sts_v,
+// compare_by_method ? methods : {}, options); the same numbers as those calls give (bit for bit), but
+// each group is resampled once for all of them: a replicate draws its pairs, ranks STS-L, STS-V and
+// each encoder's scores once, and every interval and every paired comparison uses them. (Each
+// StsEvaluation's `seconds` is the wall time of the whole computation.)
+StsMultiEvaluation evaluate_sts_encoders(const std::vector<const std::vector<double>*>& scores,
+                                         const std::vector<double>& sts_l, const std::vector<double>& sts_v,
+                                         const std::vector<std::string>& methods, const BootstrapOptions& options,
+                                         bool compare_by_method = false);
+
 }  // namespace syn::eval
