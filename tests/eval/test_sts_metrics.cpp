@@ -370,3 +370,25 @@ TEST(StsMetricsEngine, EveryIntervalAndPValueEqualsTheReference) {
     ASSERT_EQ(overall.comparisons[3].rows.size(), 4u);
     EXPECT_EQ(overall.comparisons[3].rows[1].comparison.bootstrap.ci.upper, pair_12.rows[1].comparison.bootstrap.ci.upper);
 }
+
+TEST(StsMetricsEngine, LargeSamplesAtAndAboveTheExactLimit) {
+    // 200,000 pairs: the integer path at its limit (W^3 < 2^53); 200,001: the materialised path.
+    for (std::size_t n : {200000u, 200001u}) {
+        std::mt19937_64 rng(n);
+        std::vector<double> human(n), scores(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            human[i] = static_cast<double>(uniform_below(rng, 26)) / 5;
+            scores[i] = human[i] + static_cast<double>(uniform_below(rng, 1000)) / 100;
+        }
+        const std::vector<CorrelationSpec> specs{{&scores, &human, CorrelationKind::kSpearman},
+                                                 {&scores, &human, CorrelationKind::kPearson}};
+        const BootstrapOptions options{2, 3, 0.95, 2};
+        const std::vector<double> fast = bootstrap_correlation_replicates(specs, options);
+        const std::vector<double> reference = reference_replicates(specs, options);
+        ASSERT_EQ(fast.size(), reference.size());
+        for (std::size_t i = 0; i < fast.size(); ++i) {
+            EXPECT_NEAR(fast[i], reference[i], 1e-12) << n << " " << i;
+            if (i % 2 == 0) EXPECT_EQ(fast[i], reference[i]) << n << " " << i;  // Spearman: exact
+        }
+    }
+}
