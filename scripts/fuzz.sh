@@ -17,7 +17,7 @@ SHARED="${SYNESTHESIA_SHARED:-$ROOT/../shared}"
 FIXTURES="$SHARED/fixtures"
 DATA="$SHARED/data"
 ALL_TARGETS=(fuzz_safetensors fuzz_unpickler fuzz_tokenizer fuzz_celeba_attributes fuzz_csv fuzz_coco_captions
-             fuzz_glue fuzz_hf_config fuzz_torch_zip fuzz_image)
+             fuzz_glue fuzz_hf_config fuzz_torch_zip fuzz_image fuzz_taming_config)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL_TARGETS[@]}")
 
@@ -131,6 +131,39 @@ row = bytes(range(w * 3)) + b"\0" * ((4 - (w * 3) % 4) % 4)
 pixels = row * h
 (out / "tiny.bmp").write_bytes(b"BM" + struct.pack("<IHHI", 54 + len(pixels), 0, 0, 54) +
                                struct.pack("<IiiHHIIiiII", 40, w, h, 1, 24, 0, len(pixels), 0, 0, 0, 0) + pixels)
+PY
+
+  d=$(seed_dir fuzz_taming_config)
+  # The tiny-taming config.json as it is (JSON is YAML), and the same tree as a taming
+  # <date>-project.yaml (block style, comments, a lightning section the reader skips, a permuter).
+  python3 - "$FIXTURES/models/tiny-taming/config.json" "$d" <<'PY'
+import json, pathlib, sys
+src, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+if not src.is_file():
+    sys.exit(0)
+tree = json.loads(src.read_text(encoding="utf-8"))
+(out / "config.json").write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
+def block(node, indent=0):
+    pad = " " * indent
+    lines = []
+    for key, value in node.items():
+        if isinstance(value, dict):
+            lines.append(f"{pad}{key}:")
+            lines += block(value, indent + 2)
+        elif isinstance(value, list):
+            lines.append(f"{pad}{key}:")
+            lines += [f"{pad}- {json.dumps(v)}" for v in value]
+        else:
+            lines.append(f"{pad}{key}: {json.dumps(value)}")
+    return lines
+(out / "tiny-project.yaml").write_text("# taming project config\n" + "\n".join(block(tree)) + "\n", encoding="utf-8")
+params = tree["model"]["params"]
+params["permuter_config"] = {"target": "taming.modules.transformer.permuter.Identity"}
+params["sos_token"] = 0
+params["first_stage_config"]["params"]["ddconfig"]["ch_mult"] = "[1, 2, 2]"
+text = "\n".join(block(tree)).replace('"[1, 2, 2]"', "[ 1,2,2 ]")
+text += "\nlightning:\n  trainer:\n    benchmark: True\n    max_epochs: &e 10\n    min_epochs: *e\n"
+(out / "permuter-project.yaml").write_text(text, encoding="utf-8")
 PY
 }
 make_seeds
