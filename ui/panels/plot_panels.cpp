@@ -1,6 +1,9 @@
 #include "ui/panels/plot_panels.h"
 
 #include <QComboBox>
+#include <QEvent>
+#include <QLocale>
+#include <QResizeEvent>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QVBoxLayout>
@@ -14,13 +17,54 @@
 
 namespace syn::ui {
 
+namespace {
+// Room for an axis rect of at least 150 px beside the title, legend and axis labels, which grow
+// with the font scale; a dock smaller than this scrolls instead of squashing the plot.
+QSize minimum_plot_size(double chrome_px, const PlotStyle& style) {
+    return {300, static_cast<int>(150 + chrome_px * style.font_scale)};
+}
+
+// Re-lays the figure out for the plot's new size before QCustomPlot replots it.
+bool refit_on_resize(QCustomPlot* plot, QObject* watched, QEvent* event) {
+    if (watched == plot && event->type() == QEvent::Resize)
+        fit_plot_to_size(plot, static_cast<QResizeEvent*>(event)->size());
+    return false;
+}
+// On screen, a graph of many points draws each as a pre-rendered antialiased disc image instead of
+// an antialiased ellipse: at 44k pairs the ellipses take ~80 ms per replot, the images a few ms.
+// Image positions snap to whole pixels (at most half a pixel off). Exports (buildExportFigure) keep
+// vector discs; on a high-DPI screen QCustomPlot would place a scaled image off-centre, so vector there too.
+constexpr int kDiscImagesAbove = 2000;
+void use_disc_images(QCustomPlot* plot) {
+    if (plot->devicePixelRatioF() != 1.0) return;
+    for (int i = 0; i < plot->graphCount(); ++i) {
+        QCPGraph* graph = plot->graph(i);
+        const QCPScatterStyle style = graph->scatterStyle();
+        if (style.shape() != QCPScatterStyle::ssDisc || graph->dataCount() <= kDiscImagesAbove) continue;
+        const int side = static_cast<int>(std::ceil(style.size())) | 1;  // odd: the centre is a pixel's centre
+        QPixmap disc(side + 2, side + 2);
+        disc.fill(Qt::transparent);
+        QPainter painter(&disc);
+        painter.setRenderHint(QPainter::Antialiasing);
+        painter.setPen(style.pen());
+        painter.setBrush(style.brush());
+        painter.drawEllipse(QPointF(disc.width() / 2.0, disc.height() / 2.0), style.size() / 2, style.size() / 2);
+        painter.end();
+        graph->setScatterStyle(QCPScatterStyle(disc));
+    }
+}
+constexpr double kScatterChrome = 125;  // title, two legend rows, x tick labels and title
+constexpr double kBarsChrome = 150;     // title, 2 x 2 legend, three-line encoder names
+}  // namespace
+
 ScatterPanel::ScatterPanel(PairTableModel* model, PairFilterProxy* proxy, QWidget* parent)
     : QWidget(parent), model_(model), proxy_(proxy) {
     plot_ = new QCustomPlot(this);
     plot_->setObjectName("scatterPlot");
     plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     plot_->setToolTip("Click a point to select its pair in the table; drag to pan, wheel to zoom");
-    plot_->setMinimumSize(280, 220);
+    plot_->setMinimumSize(minimum_plot_size(kScatterChrome, style_));
+    plot_->installEventFilter(this);
     encoder_ = new QComboBox(this);
     encoder_->setToolTip("Encoder whose cosine is plotted");
     hint_ = new QLabel(this);
@@ -68,7 +112,43 @@ void ScatterPanel::setCurrentEncoder(const QString& label) {
 
 void ScatterPanel::setStyle(const PlotStyle& style) {
     style_ = style;
+    plot_->setMinimumSize(minimum_plot_size(kScatterChrome, style_));
     rebuild();
+}
+
+bool ScatterPanel::eventFilter(QObject* watched, QEvent* event) { return refit_on_resize(plot_, watched, event); }
+
+QString ScatterPanel::filterNote() const {
+    const auto shown = proxy_->filteredPairs().size();
+    const int all = model_->pairCount();
+    if (static_cast<int>(shown) >= all) return {};
+    return QString("%1 of %2 pairs (filtered)").arg(QLocale().toString(static_cast<qlonglong>(shown)),
+                                                     QLocale().toString(all));
+}
+
+bool ScatterPanel::buildInto(QCustomPlot* plot, const QString& title) const {
+    const int e = encoder_->currentIndex();
+    if (!model_->hasData() || e < 0 || e >= model_->encoderCount()) return false;
+    const auto* ds = model_->dataset();
+    std::vector<double> sts_l(ds->pairs.size()), sts_v(ds->pairs.size());
+    for (size_t i = 0; i < ds->pairs.size(); ++i) {
+        sts_l[i] = ds->pairs[i].sts_l;
+        sts_v[i] = ds->pairs[i].sts_v;
+    }
+    build_scatter(plot, sts_l, sts_v, model_->encoder(e).scores, rows_, model_->encoder(e).label, style_, title);
+    return true;
+}
+
+bool ScatterPanel::buildExportFigure(QCustomPlot* figure) const {
+    const int e = encoder_->currentIndex();
+    if (!model_->hasData() || e < 0 || e >= model_->encoderCount()) return false;
+    QString title = QString("%1 vs STS-L").arg(model_->encoder(e).label);
+    const QString note = filterNote();
+    if (!note.isEmpty()) title += "\n" + note;
+    buildInto(figure, title);
+    figure->xAxis->setRange(plot_->xAxis->range());  // the zoom shown on screen
+    figure->yAxis->setRange(plot_->yAxis->range());
+    return true;
 }
 
 void ScatterPanel::rebuild() {
@@ -85,16 +165,11 @@ void ScatterPanel::rebuild() {
         plot_->replot();
         return;
     }
-    const auto* ds = model_->dataset();
     const auto& scores = model_->encoder(e).scores;
-    std::vector<double> sts_l(ds->pairs.size()), sts_v(ds->pairs.size());
-    for (size_t i = 0; i < ds->pairs.size(); ++i) {
-        sts_l[i] = ds->pairs[i].sts_l;
-        sts_v[i] = ds->pairs[i].sts_v;
-    }
     for (int r : proxy_->filteredPairs())
         if (std::isfinite(scores[static_cast<size_t>(r)])) rows_.push_back(r);
-    build_scatter(plot_, sts_l, sts_v, scores, rows_, model_->encoder(e).label, style_);
+    buildInto(plot_, {});
+    use_disc_images(plot_);
     hint_->setText(QString("%1 pairs of the current filter · blue: same image, orange: different images").arg(rows_.size()));
     drawHighlight();
 }
@@ -126,7 +201,9 @@ void ScatterPanel::drawHighlight() {
         if (x.size() > 2000) break;  // a huge selection would hide the scatter under rings
     }
     highlight_graph_->setData(x, y);
-    plot_->replot();
+    // Queued: a filter change that also drops selected rows asks for a replot from rebuild() and from
+    // highlight(); with tens of thousands of points it is drawn once, in the next event-loop pass.
+    plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
 int ScatterPanel::pairAt(const QPoint& pos, double radius_px) const {
@@ -150,7 +227,8 @@ int ScatterPanel::pairAt(const QPoint& pos, double radius_px) const {
 Table2Panel::Table2Panel(QWidget* parent) : QWidget(parent) {
     plot_ = new QCustomPlot(this);
     plot_->setObjectName("table2Plot");
-    plot_->setMinimumSize(280, 220);
+    plot_->setMinimumSize(minimum_plot_size(kBarsChrome, style_));
+    plot_->installEventFilter(this);
     plot_->setToolTip("Spearman ρ and Pearson r (×100) of each encoder's cosine with STS-L and STS-V, with 95% "
                       "bootstrap confidence intervals over all pairs of the last STS run");
     note_ = new QLabel(this);
@@ -169,8 +247,11 @@ void Table2Panel::setResult(std::shared_ptr<const syn::run::StsResult> result) {
 
 void Table2Panel::setStyle(const PlotStyle& style) {
     style_ = style;
+    plot_->setMinimumSize(minimum_plot_size(kBarsChrome, style_));
     rebuild();
 }
+
+bool Table2Panel::eventFilter(QObject* watched, QEvent* event) { return refit_on_resize(plot_, watched, event); }
 
 void Table2Panel::rebuild() {
     if (!result_ || result_->encoders.empty()) {

@@ -8,6 +8,8 @@
 
 #include "ui/plots/plot_builders.h"
 
+class QEvent;
+
 class QCustomPlot;
 class QCPGraph;
 class QComboBox;
@@ -36,6 +38,11 @@ public:
     const std::vector<int>& highlightedPairs() const { return highlighted_; }
     // The pair drawn nearest to a widget position (within `radius_px`), -1 when none.
     int pairAt(const QPoint& pos, double radius_px = 8) const;
+    // The figure an export writes: the scatter as shown, without the selection rings, its title
+    // naming the subset when the table's filter hides pairs. False when there is nothing to plot.
+    bool buildExportFigure(QCustomPlot* figure) const;
+    // "n of N pairs (filtered)" while a filter hides pairs, else empty.
+    QString filterNote() const;
 
 public slots:
     void rebuild();
@@ -44,8 +51,12 @@ public slots:
 signals:
     void pairClicked(int pair, bool add_to_selection);
 
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
 private:
     void refreshEncoders();
+    bool buildInto(QCustomPlot* plot, const QString& title) const;
     void drawHighlight();
     PairTableModel* model_;
     PairFilterProxy* proxy_;
@@ -66,6 +77,9 @@ public:
     QCustomPlot* plot() const { return plot_; }
     void setResult(std::shared_ptr<const syn::run::StsResult> result);
     void setStyle(const PlotStyle& style);
+
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
     void rebuild();

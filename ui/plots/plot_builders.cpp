@@ -2,6 +2,7 @@
 
 #include <qcustomplot.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace syn::ui {
@@ -31,6 +32,87 @@ void reset_layout(QCustomPlot* plot) {
     if (!plot->legend->layout()) {
         plot->axisRect()->insetLayout()->addElement(plot->legend, Qt::AlignTop | Qt::AlignLeft);
     }
+}
+
+// The legend in a row of its own under the title (added after this): inside the axis rect it
+// covers data, the scatter's points at the top left and the bars of a short plot.
+void legend_in_row_under_title(QCustomPlot* plot) {
+    plot->axisRect()->insetLayout()->take(plot->legend);
+    plot->axisRect()->insetLayout()->simplify();
+    plot->plotLayout()->insertRow(0);
+    plot->plotLayout()->addElement(0, 0, plot->legend);
+    plot->plotLayout()->setRowStretchFactor(0, 0.001);
+    plot->legend->setMargins(QMargins(4, 2, 4, 2));
+    plot->legend->setVisible(true);
+}
+
+// Where build_correlation_bars keeps the encoder names as given (the ticker holds them as laid out).
+constexpr char kCategoryLabels[] = "synCategoryLabels";
+
+int legend_width(QCPLegend* legend, int columns) {
+    std::vector<int> widths(static_cast<size_t>(columns), 0);
+    for (int i = 0; i < legend->itemCount(); ++i) {
+        int& w = widths[static_cast<size_t>(i % columns)];
+        w = std::max(w, legend->item(i)->minimumOuterSizeHint().width());
+    }
+    int total = legend->margins().left() + legend->margins().right() + (columns - 1) * legend->columnSpacing();
+    for (int w : widths) total += w;
+    return total;
+}
+
+void fit_legend(QCustomPlot* plot, int width) {
+    QCPLegend* legend = plot->legend;
+    const int n = legend->itemCount();
+    if (n == 0 || legend->layout() != plot->plotLayout()) return;  // only the legend row
+    int columns = n;
+    while (columns > 1 && legend_width(legend, columns) > width - 8) --columns;
+    if (n == 4 && columns == 3) columns = 2;  // 2 x 2 rather than a ragged second row
+    legend->setWrap(columns);
+    legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
+}
+
+void fit_category_labels(QCustomPlot* plot, const QSize& size) {
+    const QStringList labels = category_labels(plot);
+    auto ticker = plot->xAxis->ticker().dynamicCast<QCPAxisTickerText>();
+    if (labels.isEmpty() || !ticker) return;
+    const QFontMetrics metrics(plot->xAxis->tickLabelFont());
+    // The axis rect is the figure less the value axis (tick labels, title, paddings) and a margin.
+    const int value_axis = QFontMetrics(plot->yAxis->tickLabelFont()).horizontalAdvance("-100") +
+                           QFontMetrics(plot->yAxis->labelFont()).height() + 30;
+    const int axis_width = std::max(40, size.width() - value_axis - 12);
+    // One category per key unit; a label keeps a few pixels from its neighbours.
+    const int slot = static_cast<int>(axis_width / std::max(1.0, plot->xAxis->range().size())) - 8;
+    int widest = 0;
+    for (const QString& label : labels) widest = std::max(widest, metrics.horizontalAdvance(label));
+    QStringList shown = labels;
+    double rotation = 0;
+    if (widest > slot) {
+        shown.clear();
+        int widest_line = 0, most_lines = 0;
+        for (const QString& label : labels) {
+            const QString wrapped = wrap_label(label, metrics, slot);
+            const QStringList lines = wrapped.split('\n');
+            for (const QString& line : lines) widest_line = std::max(widest_line, metrics.horizontalAdvance(line));
+            most_lines = std::max(most_lines, static_cast<int>(lines.size()));
+            shown << wrapped;
+        }
+        if (widest_line > slot || most_lines > 4) {
+            shown = labels;
+            rotation = -90;
+        }
+    }
+    ticker->clear();
+    for (int i = 0; i < labels.size(); ++i) ticker->addTick(static_cast<double>(i + 1), shown[i]);
+    plot->xAxis->setTickLabelRotation(rotation);
+}
+
+void fit_value_ticks(QCustomPlot* plot, const QSize& size) {
+    const int line = QFontMetrics(plot->yAxis->tickLabelFont()).height();
+    // The last layout's axis rect when it was for this size, else most of the figure's height.
+    const int length = plot->viewport().size() == size && plot->axisRect()->height() > 0
+                           ? plot->axisRect()->height()
+                           : size.height() * 6 / 10;
+    plot->yAxis->ticker()->setTickCount(std::clamp(length / (3 * line), 2, 5));
 }
 
 void add_title(QCustomPlot* plot, const QString& text, const PlotStyle& style) {
@@ -65,10 +147,11 @@ void apply_plot_style(QCustomPlot* plot, const PlotStyle& style) {
 
 void build_scatter(QCustomPlot* plot, const std::vector<double>& sts_l, const std::vector<double>& sts_v,
                    const std::vector<double>& scores, const std::vector<int>& rows, const QString& encoder,
-                   const PlotStyle& style) {
+                   const PlotStyle& style, const QString& title) {
     plot->clearPlottables();
     plot->clearItems();
     reset_layout(plot);
+    plot->setProperty(kCategoryLabels, QVariant());
     QVector<double> x1, y1, x0, y0;
     for (int r : rows) {
         const size_t i = static_cast<size_t>(r);
@@ -84,7 +167,7 @@ void build_scatter(QCustomPlot* plot, const std::vector<double>& sts_l, const st
     const double size = 5.0 * style.font_scale;
     auto add = [&](const QVector<double>& x, const QVector<double>& y, QColor colour, const QString& name) {
         QCPGraph* g = plot->addGraph();
-        g->setName(QString("%1 (n=%2)").arg(name).arg(x.size()));
+        g->setName(QString("%1, n=%2").arg(name).arg(x.size()));
         g->setLineStyle(QCPGraph::lsNone);
         QColor fill = colour;
         fill.setAlpha(x.size() > 5000 ? 60 : 140);
@@ -107,17 +190,15 @@ void build_scatter(QCustomPlot* plot, const std::vector<double>& sts_l, const st
         found = true;
     }
     if (found) {
-        // Head room above the points for the legend.
         const double pad = std::max(0.02, (yr.upper - yr.lower) * 0.05);
-        plot->yAxis->setRange(yr.lower - pad, yr.upper + pad + 0.25 * (yr.upper - yr.lower));
+        plot->yAxis->setRange(yr.lower - pad, yr.upper + pad);
     } else {
         plot->yAxis->setRange(0, 1);
     }
-    plot->legend->setVisible(true);
-    plot->legend->setWrap(0);
-    plot->legend->setFillOrder(QCPLayoutGrid::foRowsFirst, true);
-    add_title(plot, QString("%1 vs STS-L").arg(encoder), style);
+    legend_in_row_under_title(plot);
+    add_title(plot, title.isEmpty() ? QString("%1 vs STS-L").arg(encoder) : title, style);
     apply_plot_style(plot, style);
+    fit_plot_to_size(plot, plot->size());
 }
 
 QString encoder_display_label(const syn::run::EncoderRun& run) {
@@ -147,7 +228,12 @@ void build_correlation_bars(QCustomPlot* plot, const std::vector<CorrelationBars
     group->setSpacingType(QCPBarsGroup::stAbsolute);
     group->setSpacing(1);
     QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
-    for (size_t i = 0; i < encoders.size(); ++i) ticker->addTick(static_cast<double>(i + 1), encoders[i].label);
+    QStringList labels;
+    for (size_t i = 0; i < encoders.size(); ++i) {
+        ticker->addTick(static_cast<double>(i + 1), encoders[i].label);
+        labels << encoders[i].label;
+    }
+    plot->setProperty(kCategoryLabels, labels);
     double lo = 0, hi = 0;
     for (int m = 0; m < 4; ++m) {
         auto* bars = new QCPBars(plot->xAxis, plot->yAxis);
@@ -180,26 +266,58 @@ void build_correlation_bars(QCustomPlot* plot, const std::vector<CorrelationBars
         errors->setData(minus, plus);
     }
     plot->xAxis->setTicker(ticker);
-    plot->xAxis->setTickLabelRotation(encoders.size() > 2 ? 25 : 0);
     plot->xAxis->setSubTicks(false);
     plot->xAxis->setTickLength(0, 4);
     plot->xAxis->setRange(0.4, static_cast<double>(encoders.size()) + 0.6);
     plot->xAxis->setLabel("");
     plot->yAxis->setLabel("r × 100 (95% CI)");
     plot->yAxis->setRange(std::min(0.0, lo - 5), std::max(10.0, hi + 5));
-    // The legend in its own row under the title, one line of four entries, never over the bars.
-    plot->legend->setVisible(true);
-    plot->legend->setWrap(2);
-    plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);  // 2 x 2, rearranging existing items
-    plot->axisRect()->insetLayout()->take(plot->legend);
-    plot->axisRect()->insetLayout()->simplify();
-    plot->plotLayout()->insertRow(0);
-    plot->plotLayout()->addElement(0, 0, plot->legend);
-    plot->plotLayout()->setRowStretchFactor(0, 0.001);
-    plot->legend->setMargins(QMargins(4, 2, 4, 2));
+    legend_in_row_under_title(plot);
     add_title(plot, "Table 2: correlation with STS-L and STS-V", style);
     apply_plot_style(plot, style);
     plot->legend->setBorderPen(Qt::NoPen);
+    fit_plot_to_size(plot, plot->size());
+}
+
+void fit_plot_to_size(QCustomPlot* plot, const QSize& size) {
+    if (size.width() <= 0 || size.height() <= 0) return;
+    fit_legend(plot, size.width());
+    fit_category_labels(plot, size);
+    fit_value_ticks(plot, size);
+}
+
+QStringList category_labels(const QCustomPlot* plot) { return plot->property(kCategoryLabels).toStringList(); }
+
+QStringList category_tick_labels(const QCustomPlot* plot) {
+    QStringList out;
+    if (auto ticker = plot->xAxis->ticker().dynamicCast<QCPAxisTickerText>())
+        for (const QString& label : ticker->ticks()) out << label;
+    return out;
+}
+
+QString wrap_label(const QString& label, const QFontMetrics& metrics, int width) {
+    QStringList pieces;
+    QString piece;
+    for (const QChar c : label) {
+        piece += c;
+        if (c == ' ' || c == '/' || c == '-' || c == '_') {
+            pieces << piece;
+            piece.clear();
+        }
+    }
+    if (!piece.isEmpty()) pieces << piece;
+    QStringList lines;
+    QString line;
+    for (const QString& p : pieces) {
+        if (!line.isEmpty() && metrics.horizontalAdvance((line + p).trimmed()) > width) {
+            lines << line.trimmed();
+            line = p;
+        } else {
+            line += p;
+        }
+    }
+    if (!line.trimmed().isEmpty()) lines << line.trimmed();
+    return lines.join('\n');
 }
 
 }  // namespace syn::ui

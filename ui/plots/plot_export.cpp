@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "core/io/errors.h"
+#include "ui/plots/plot_builders.h"
 
 namespace syn::ui {
 
@@ -20,6 +21,17 @@ void export_plot(QCustomPlot* plot, const QString& path, const PlotExportSize& s
     const int w = std::max(1, static_cast<int>(std::lround(size.width_px / scale)));
     const int h = std::max(1, static_cast<int>(std::lround(size.height_px / scale)));
     const QString suffix = QFileInfo(path).suffix().toLower();
+    if (suffix != "png" && suffix != "pdf" && suffix != "svg")
+        throw syn::file_error(where, "unknown figure format '" + suffix.toStdString() + "' (use .png, .svg or .pdf)");
+    // Legend columns, label breaks and tick counts for the figure's size, then back to the widget's.
+    fit_plot_to_size(plot, QSize(w, h));
+    struct RefitOnReturn {
+        QCustomPlot* plot;
+        ~RefitOnReturn() {
+            fit_plot_to_size(plot, plot->size());
+            plot->replot();
+        }
+    } refit{plot};
     bool ok = false;
     if (suffix == "png") {
         ok = plot->savePng(path, w, h, scale, -1, static_cast<int>(std::lround(size.dpi)), QCP::ruDotsPerInch);
@@ -38,8 +50,6 @@ void export_plot(QCustomPlot* plot, const QString& path, const PlotExportSize& s
             plot->toPainter(&painter, w, h);
             ok = painter.end();
         }
-    } else {
-        throw syn::file_error(where, "unknown figure format '" + suffix.toStdString() + "' (use .png, .svg or .pdf)");
     }
     if (!ok || QFileInfo(path).size() == 0) throw syn::file_error(where, "could not write the figure");
 }
