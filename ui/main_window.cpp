@@ -18,8 +18,11 @@
 #include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPainter>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScreen>
+#include <QScrollArea>
 #include <QSettings>
 #include <QSpinBox>
 #include <QStackedWidget>
@@ -58,6 +61,35 @@ namespace syn::ui {
 
 namespace {
 constexpr int kMaxRecent = 8;
+const QString kQueuedInSts = "queued in the STS job";
+const QString kEmbeddedInSts = "embedded; the STS statistics are running";
+const QSize kDefaultWindowSize(1400, 900);
+// Below these window sizes two docks share one place as tabs: split, each plot would get less
+// than ~300 px of height, or the prompt and jobs docks less than ~420 px of width each.
+constexpr int kSplitPlotsMinHeight = 880;
+constexpr int kSplitBottomMinWidth = 1500;
+
+// A status-bar label that gives up width first: it shows as much of its text as fits, with "…",
+// instead of pushing the progress bar, Cancel and the device name past the window's edge.
+class ElidingLabel : public QLabel {
+public:
+    ElidingLabel(const QString& text, Qt::TextElideMode mode, QWidget* parent) : QLabel(text, parent), mode_(mode) {}
+    QSize minimumSizeHint() const override {
+        return {fontMetrics().horizontalAdvance(QStringLiteral("MMMM…")), QLabel::minimumSizeHint().height()};
+    }
+
+protected:
+    void paintEvent(QPaintEvent*) override {
+        QPainter painter(this);
+        const QRect r = contentsRect();
+        painter.setPen(palette().color(foregroundRole()));
+        painter.drawText(r, Qt::AlignVCenter | Qt::AlignLeft | Qt::TextSingleLine,
+                         fontMetrics().elidedText(text(), mode_, r.width()));
+    }
+
+private:
+    Qt::TextElideMode mode_;
+};
 
 QString shared_dir_from_env() {
     const QByteArray env = qgetenv("SYNESTHESIA_SHARED");
@@ -90,8 +122,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     init_resources();
     setWindowTitle("Synesthesia Workbench");
     setWindowIcon(QIcon(":/icons/app.svg"));
-    resize(1400, 900);
     setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks | QMainWindow::AllowNestedDocks);
+    // The plot column takes the full height on the right: on a short screen height is what the
+    // plots lack; the prompt and jobs docks sit under the table (and the models) instead.
+    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
     normal_font_ = font();
     worker_ = new ComputeWorker(this);
     connect(worker_, &ComputeWorker::jobFinished, this, [this](int id, std::shared_ptr<const void> result) {
@@ -116,12 +150,85 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     buildPanels();
     buildStatusBar();
     buildMenus();
+    fitToScreen();
+    arrangeDocks();
     QSettings settings;
     setDark(settings.value("view/dark", false).toBool());
     showEmptyState();
 }
 
 MainWindow::~MainWindow() { worker_->cancelAll(); }
+
+void MainWindow::showEvent(QShowEvent* event) {
+    QMainWindow::showEvent(event);
+    if (sized_on_first_show_) return;
+    sized_on_first_show_ = true;
+    // The dock sizes of the constructor were set before the window had its real size (a window
+    // manager may still maximize it): set them again for the size it shows at.
+    QTimer::singleShot(0, this, [this] {
+        if (!presenting_) sizeDocks();
+    });
+}
+
+void MainWindow::fitToScreen() {
+    const QScreen* s = screen() ? screen() : QGuiApplication::primaryScreen();
+    const QRect avail = s ? s->availableGeometry() : QRect(QPoint(0, 0), kDefaultWindowSize);
+    // Room for the default size and a window frame: use it. Else (a 1366x768 laptop, a 1280x720
+    // projector) the whole available area, maximized, so that no edge of the window is off screen.
+    if (avail.width() >= kDefaultWindowSize.width() + 40 && avail.height() >= kDefaultWindowSize.height() + 60) {
+        resize(kDefaultWindowSize);
+        return;
+    }
+    setGeometry(avail);
+    setWindowState(windowState() | Qt::WindowMaximized);
+}
+
+QDockWidget* MainWindow::dock(const QString& name) const {
+    auto it = docks_.find(name);
+    return it == docks_.end() ? nullptr : it->second;
+}
+
+void MainWindow::arrangeDocks() {
+    const QSize room = size();
+    const bool tall = room.height() >= kSplitPlotsMinHeight;
+    const bool wide = room.width() >= kSplitBottomMinWidth;
+    // Every dock out and back in: undoes the tabs, splits and floating of an earlier arrangement.
+    for (auto& [name, d] : docks_) {
+        (void)name;
+        d->setFloating(false);
+        removeDockWidget(d);
+    }
+    addDockWidget(Qt::LeftDockWidgetArea, docks_["models"]);
+    addDockWidget(Qt::RightDockWidgetArea, docks_["scatter"]);
+    if (tall) splitDockWidget(docks_["scatter"], docks_["table2"], Qt::Vertical);
+    else tabifyDockWidget(docks_["scatter"], docks_["table2"]);
+    tabifyDockWidget(docks_["table2"], docks_["glue"]);  // Table 1 shares Table 2's place
+    addDockWidget(Qt::BottomDockWidgetArea, docks_["prompt"]);
+    if (wide) splitDockWidget(docks_["prompt"], docks_["jobs"], Qt::Horizontal);
+    else tabifyDockWidget(docks_["prompt"], docks_["jobs"]);
+    tabifyDockWidget(docks_["jobs"], docks_["mapping"]);  // mapping training shares the jobs' place
+    for (auto& [name, d] : docks_) {
+        (void)name;
+        d->show();
+    }
+    docks_["jobs"]->raise();
+    if (!wide) docks_["prompt"]->raise();
+    docks_["table2"]->raise();
+    if (!tall) docks_["scatter"]->raise();
+    sizeDocks();
+}
+
+void MainWindow::sizeDocks() {
+    const QSize room = size();
+    resizeDocks({docks_["models"]}, {std::clamp(room.width() * 22 / 100, 240, 470)}, Qt::Horizontal);
+    resizeDocks({docks_["scatter"]}, {std::clamp(room.width() * 37 / 100, 340, 680)}, Qt::Horizontal);
+    resizeDocks({docks_["prompt"]}, {std::clamp(room.height() * 26 / 100, 170, 280)}, Qt::Vertical);
+    if (!docks_["scatter"]->isFloating() && !tabifiedDockWidgets(docks_["scatter"]).contains(docks_["table2"]))
+        resizeDocks({docks_["scatter"], docks_["table2"]}, {room.height() / 2, room.height() / 2}, Qt::Vertical);
+    if (!tabifiedDockWidgets(docks_["prompt"]).contains(docks_["jobs"]))
+        resizeDocks({docks_["prompt"], docks_["jobs"]}, {room.width() * 55 / 100, room.width() * 45 / 100},
+                    Qt::Horizontal);
+}
 
 void MainWindow::closeEvent(QCloseEvent* event) {
     QSettings settings;
@@ -160,7 +267,14 @@ void MainWindow::buildPanels() {
     central_ = new QStackedWidget(this);
     central_->addWidget(empty_page);
     central_->addWidget(explorer_);
-    setCentralWidget(central_);
+    // Like the docks' panels: the filter row's minimum width (larger in presentation mode) scrolls
+    // rather than widening the window past a small screen.
+    auto* central_scroll = new QScrollArea(this);
+    central_scroll->setObjectName("centralScroll");
+    central_scroll->setWidgetResizable(true);
+    central_scroll->setFrameShape(QFrame::NoFrame);
+    central_scroll->setWidget(central_);
+    setCentralWidget(central_scroll);
 
     picker_ = new ModelPickerPanel(model_list_, this);
     scatter_ = new ScatterPanel(explorer_->model(), explorer_->proxy(), this);
@@ -174,33 +288,27 @@ void MainWindow::buildPanels() {
     downloads_ = new ModelDownloads(worker_, model_list_, this);
     picker_->setDownloads(downloads_);
 
-    auto dock = [this](const QString& name, const QString& title, QWidget* w, Qt::DockWidgetArea area) {
+    // Placed by arrangeDocks() once the window has its size. Each panel sits in a scroll area: a
+    // dock smaller than its panel scrolls, instead of the panel's minimum size pushing the window
+    // past the screen (or the docks over each other).
+    auto dock = [this](const QString& name, const QString& title, QWidget* w) {
         auto* d = new QDockWidget(title, this);
         d->setObjectName(name + "Dock");  // saveState/restoreState key
-        d->setWidget(w);
-        addDockWidget(area, d);
+        auto* scroll = new QScrollArea(d);
+        scroll->setObjectName(name + "Scroll");
+        scroll->setWidgetResizable(true);
+        scroll->setFrameShape(QFrame::NoFrame);
+        scroll->setWidget(w);
+        d->setWidget(scroll);
         docks_[name] = d;
-        return d;
     };
-    dock("models", "Models", picker_, Qt::LeftDockWidgetArea);
-    auto* scatter_dock = dock("scatter", "Scatter: score vs STS-L", scatter_, Qt::RightDockWidgetArea);
-    auto* table2_dock = dock("table2", "Table 2: correlations with CIs", table2_, Qt::RightDockWidgetArea);
-    auto* prompt_dock = dock("prompt", "Prompt: nearest captions", prompt_, Qt::BottomDockWidgetArea);
-    auto* jobs_dock = dock("jobs", "Jobs", jobs_, Qt::BottomDockWidgetArea);
-    splitDockWidget(scatter_dock, table2_dock, Qt::Vertical);
-    // Table 1 shares Table 2's place as a tab: the STS layout stays as it was.
-    auto* glue_dock = dock("glue", "Table 1 (GLUE)", glue_, Qt::RightDockWidgetArea);
-    tabifyDockWidget(table2_dock, glue_dock);
-    table2_dock->raise();
-    splitDockWidget(prompt_dock, jobs_dock, Qt::Horizontal);
-    // Mapping training (text-to-image) shares the jobs' place as a tab.
-    auto* mapping_dock = dock("mapping", "Mapping training (text-to-image)", mapping_, Qt::BottomDockWidgetArea);
-    tabifyDockWidget(jobs_dock, mapping_dock);
-    jobs_dock->raise();
-    resizeDocks({docks_["models"]}, {470}, Qt::Horizontal);
-    resizeDocks({scatter_dock}, {460}, Qt::Horizontal);
-    resizeDocks({prompt_dock}, {240}, Qt::Vertical);
-    resizeDocks({prompt_dock, jobs_dock}, {800, 500}, Qt::Horizontal);
+    dock("models", "Models", picker_);
+    dock("scatter", "Scatter: score vs STS-L", scatter_);
+    dock("table2", "Table 2: correlations with CIs", table2_);
+    dock("glue", "Table 1 (GLUE)", glue_);
+    dock("prompt", "Prompt: nearest captions", prompt_);
+    dock("jobs", "Jobs", jobs_);
+    dock("mapping", "Mapping training (text-to-image)", mapping_);
 
     // Linking: table selection -> scatter rings; scatter click -> table selection.
     connect(explorer_, &PairExplorerPanel::pairSelectionChanged, scatter_, &ScatterPanel::highlight);
@@ -218,14 +326,26 @@ void MainWindow::buildPanels() {
 }
 
 void MainWindow::buildStatusBar() {
-    device_label_ = new QLabel(QString::fromStdString(describe_compute_device().summary()), this);
-    device_label_->setToolTip("The device heavy work runs on (one compute thread owns it)");
-    job_label_ = new QLabel(this);
+    // The stage and the device name shorten with "…" when the window is narrow; the progress bar,
+    // the ETA and Cancel keep their size.
+    const QString device = QString::fromStdString(describe_compute_device().summary());
+    device_label_ = new ElidingLabel(device, Qt::ElideRight, this);
+    device_label_->setObjectName("deviceLabel");
+    device_label_->setToolTip(device + "\nThe device heavy work runs on (one compute thread owns it)");
+    job_label_ = new ElidingLabel({}, Qt::ElideMiddle, this);
+    job_label_->setObjectName("jobStage");
+    job_label_->setContentsMargins(12, 0, 0, 0);  // apart from the status message on its left
+    job_eta_ = new QLabel(this);
+    job_eta_->setObjectName("jobEta");
+    job_eta_->setVisible(false);
     job_progress_ = new QProgressBar(this);
+    job_progress_->setObjectName("jobProgress");
+    job_progress_->setMinimumWidth(90);
     job_progress_->setMaximumWidth(220);
     job_progress_->setRange(0, 1000);
     job_progress_->setVisible(false);
     job_cancel_ = new QPushButton(QIcon(":/icons/cancel.svg"), "Cancel", this);
+    job_cancel_->setObjectName("jobCancel");
     job_cancel_->setToolTip("Cancel the running job (Ctrl+.)");
     job_cancel_->setVisible(false);
     connect(job_cancel_, &QPushButton::clicked, this, [this] {
@@ -233,6 +353,7 @@ void MainWindow::buildStatusBar() {
     });
     statusBar()->addPermanentWidget(job_label_);
     statusBar()->addPermanentWidget(job_progress_);
+    statusBar()->addPermanentWidget(job_eta_);
     statusBar()->addPermanentWidget(job_cancel_);
     statusBar()->addPermanentWidget(device_label_);
     statusBar()->showMessage("Ready");
@@ -240,17 +361,19 @@ void MainWindow::buildStatusBar() {
     connect(worker_, &ComputeWorker::jobStarted, this, [this](int id, const QString& title) {
         running_job_ = id;
         job_label_->setText(title);
+        job_label_->setToolTip(title);
+        job_eta_->setText("ETA —");
         job_progress_->setRange(0, 0);
-        job_progress_->setVisible(true);
-        job_cancel_->setVisible(true);
+        for (QWidget* w : {static_cast<QWidget*>(job_progress_), static_cast<QWidget*>(job_eta_),
+                           static_cast<QWidget*>(job_cancel_)})
+            w->setVisible(true);
     });
     connect(worker_, &ComputeWorker::jobProgress, this,
             [this](int id, const QString& stage, qint64 done, qint64 total, double eta) {
                 if (id != running_job_) return;
-                // Short: the status bar's temporary messages share the line.
-                const QString short_stage = stage.size() > 48 ? stage.left(22) + "…" + stage.right(25) : stage;
-                job_label_->setText(QString("%1 · ETA %2").arg(short_stage, JobsPanel::formatEta(eta)));
+                job_label_->setText(stage);
                 job_label_->setToolTip(stage);
+                job_eta_->setText("ETA " + JobsPanel::formatEta(eta, done, total));
                 if (total > 0) {
                     job_progress_->setRange(0, 1000);
                     job_progress_->setValue(static_cast<int>(1000.0 * double(done) / double(total)));
@@ -264,6 +387,7 @@ void MainWindow::buildStatusBar() {
         if (worker_->pendingJobs() <= 1) {  // the finishing job still counts until its slot returns
             job_label_->clear();
             job_progress_->setVisible(false);
+            job_eta_->setVisible(false);
             job_cancel_->setVisible(false);
         }
     };
@@ -315,8 +439,7 @@ void MainWindow::buildMenus() {
     action(exports, "Table 2 (CSV / Markdown / LaTeX)…", {}, "Correlations with CIs of the last STS run",
            [this] { exportTableDialog(true); });
     action(exports, "Table 1 GLUE (CSV / Markdown / LaTeX)…", {}, "Table 1 as shown in its panel, ours and the paper's", [this] {
-        const QString path = QFileDialog::getSaveFileName(this, "Export Table 1", "table1_glue.md",
-                                                          "CSV (*.csv);;Markdown (*.md);;LaTeX (*.tex)");
+        const QString path = saveFileName("Export Table 1", "table1_glue.md", "CSV (*.csv);;Markdown (*.md);;LaTeX (*.tex)");
         if (!path.isEmpty()) exportGlueTable(path);
     });
     action(exports, "Scatter plot (PNG / SVG / PDF)…", QKeySequence("Ctrl+Shift+E"), "At a chosen size and DPI",
@@ -413,8 +536,15 @@ void MainWindow::buildMenus() {
         if (auto* p = prompt_->findChild<QLineEdit*>("promptEdit")) p->setFocus();
     });
     view->addSeparator();
-    action(view, "&Presentation from file…", QKeySequence("F11"),
-           "Full screen, large fonts, step through prompts / pairs with Space or PageDown", [this] {
+    action(view, "&Reset layout", {}, "Every panel back in its place, sized for the window", [this] { arrangeDocks(); });
+    view->addSeparator();
+    presentation_toggle_ = action(view, "&Presentation mode", QKeySequence(Qt::Key_F11),
+                                  "Full screen, larger fonts and plot text, the pair table, plots and prompt box "
+                                  "(F11 or Esc to leave)",
+                                  [this] { setPresentationMode(!presenting_); }, ":/icons/present.svg");
+    presentation_toggle_->setCheckable(true);
+    action(view, "Presentation from &file…", QKeySequence("Ctrl+F11"),
+           "Presentation mode stepping through prompts / pairs of a JSON list with Space or PageDown", [this] {
                const QString path = QFileDialog::getOpenFileName(this, "Presentation list", {}, "JSON (*.json)");
                if (path.isEmpty()) return;
                try {
@@ -422,14 +552,15 @@ void MainWindow::buildMenus() {
                } catch (const std::exception& e) {
                    showError(QString::fromUtf8(e.what()));
                }
-           }, ":/icons/present.svg");
+           });
     action(view, "Present the selected pairs", QKeySequence("Shift+F11"), "Step through the selected pairs", [this] {
         std::vector<PresentationItem> items;
         for (int p : explorer_->selectedPairs()) items.push_back({PresentationItem::Kind::Pair, {}, p, {}});
         if (items.empty()) return showInfo("Select some pairs in the table first.");
         startPresentation(std::move(items));
     });
-    // Active only while presenting (Space would otherwise steal typing in the search boxes).
+    // Stepping keys are active only while a scripted presentation runs (Space would otherwise
+    // steal typing in the search boxes); Esc only in presentation mode.
     auto present_key = [this](const QList<QKeySequence>& keys, int delta) {
         auto* a = new QAction(this);
         a->setShortcuts(keys);
@@ -439,11 +570,13 @@ void MainWindow::buildMenus() {
             else presentationStep(delta);
         });
         addAction(a);
-        presentation_actions_ << a;
+        return a;
     };
-    present_key({QKeySequence(Qt::Key_Space), QKeySequence(Qt::Key_PageDown), QKeySequence(Qt::Key_Right)}, +1);
-    present_key({QKeySequence(Qt::Key_PageUp), QKeySequence(Qt::Key_Backspace), QKeySequence(Qt::Key_Left)}, -1);
-    present_key({QKeySequence(Qt::Key_Escape)}, 0);
+    presentation_step_actions_ << present_key({QKeySequence(Qt::Key_Space), QKeySequence(Qt::Key_PageDown),
+                                               QKeySequence(Qt::Key_Right)}, +1)
+                               << present_key({QKeySequence(Qt::Key_PageUp), QKeySequence(Qt::Key_Backspace),
+                                               QKeySequence(Qt::Key_Left)}, -1);
+    presentation_escape_ = present_key({QKeySequence(Qt::Key_Escape)}, 0);
 
     QMenu* help = menuBar()->addMenu("&Help");
     action(help, "&About", {}, "", [this] {
@@ -453,6 +586,7 @@ void MainWindow::buildMenus() {
     });
 
     auto* toolbar = addToolBar("Main");
+    main_toolbar_ = toolbar;
     toolbar->setObjectName("mainToolbar");
     toolbar->addAction(open_data);
     toolbar->addAction(run_sts);
@@ -595,7 +729,7 @@ void MainWindow::onDataLoaded(std::shared_ptr<const syn::data::StsDataset> datas
         msg += QString(" (%1 rows dropped: caption id not found; %2 warnings)")
                    .arg(dataset_->dropped_unresolved).arg(dataset_->csv_warnings.size());
     showInfo(msg);
-    if (presenting_) showPresentationItem();  // the list was started before the data arrived
+    if (presenting_ && !present_items_.empty()) showPresentationItem();  // the list came before the data
     emit dataLoaded();
 }
 
@@ -623,7 +757,8 @@ int MainWindow::runSts() {
         m.device = e.is_lexical() ? "auto" : e.device.toStdString();
         request.models.push_back(m);
         row_of[m.model] = row;
-        if (!e.is_lexical()) model_list_->setStatus(row, ModelStatus::Loading, "running STS");
+        // "loading" only once the job reaches it (followStsStages below), not while it waits its turn.
+        if (!e.is_lexical()) model_list_->setStatus(row, ModelStatus::Available, kQueuedInSts);
     }
     if (!skipped.isEmpty())
         showInfo("Skipped (not in the local cache; Download them in the Models panel or Models ▸ Download study "
@@ -632,21 +767,25 @@ int MainWindow::runSts() {
         showError("No runnable encoder selected: tick a model in the Models panel (the lexical baselines always work).");
         return 0;
     }
-    auto restore = [this, row_of] {
+    auto follow = std::make_shared<QMetaObject::Connection>();
+    auto restore = [this, row_of, follow] {
+        disconnect(*follow);
         for (const auto& [model, row] : row_of) {
             (void)model;
             const auto& e = model_list_->entry(row);
-            if (e.status == ModelStatus::Loading)
-                model_list_->setStatus(row, e.folder.isEmpty() ? ModelStatus::Available : ModelStatus::Available,
-                                       "not run (job stopped)");
+            if (e.status == ModelStatus::Loading || e.reason == kQueuedInSts)
+                model_list_->setStatus(row, ModelStatus::Available, "not run (job stopped)");
+            else if (e.status == ModelStatus::Ready && e.reason == kEmbeddedInSts)
+                model_list_->setStatus(row, ModelStatus::Ready, "embedded (in the cache); the job stopped before its statistics");
         }
     };
-    return submit(
+    const int id = submit(
         QString("STS: %1 encoders on %2 pairs").arg(request.models.size()).arg(dataset_->pairs.size()),
         [request](const syn::run::ProgressSink& p, const syn::run::CancelToken* c) -> std::shared_ptr<const void> {
             return std::make_shared<StsRunOutcome>(run_sts_models(request, p, c));
         },
-        [this, row_of](std::shared_ptr<const void> r) {
+        [this, row_of, follow](std::shared_ptr<const void> r) {
+            disconnect(*follow);
             auto outcome = std::static_pointer_cast<const StsRunOutcome>(r);
             QStringList failed;
             for (const auto& m : outcome->models) {
@@ -683,6 +822,46 @@ int MainWindow::runSts() {
             }
             emit stsFinished(false);
         });
+    *follow = followStsStages(id, row_of);
+    return id;
+}
+
+QMetaObject::Connection MainWindow::followStsStages(int job, const std::map<std::string, int>& row_of) {
+    // run_sts names the model it is on in its stages ("loading M", "embedding M", "scoring M"),
+    // "failed M" when one fails, and moves on to "statistics <label>" / "comparing encoders" once a
+    // model's scores are in. A model is "loading" only while it is the one being loaded or embedded;
+    // after that it is marked embedded, though the job (statistics, other models) goes on.
+    auto active = std::make_shared<std::string>();
+    return connect(worker_, &ComputeWorker::jobProgress, this,
+                   [this, job, row_of, active](int id, const QString& stage, qint64 done, qint64 total, double) {
+                       if (id != job) return;
+                       auto embedded = [&](const std::string& model) {
+                           const int row = row_of.at(model);
+                           if (model_list_->entry(row).status == ModelStatus::Loading)
+                               model_list_->setStatus(row, ModelStatus::Ready, kEmbeddedInSts);
+                       };
+                       const std::string s = stage.toStdString();
+                       for (const auto& [model, row] : row_of) {
+                           if (s == "failed " + model) {
+                               model_list_->setStatus(row, ModelStatus::Failed, "failed: the reason follows when the job ends");
+                               if (*active == model) active->clear();
+                               return;
+                           }
+                           const bool loading = s == "loading " + model;
+                           if (!loading && s != "embedding " + model && s != "scoring " + model) continue;
+                           if (!active->empty() && *active != model) embedded(*active);
+                           *active = model;
+                           if (model_list_->entry(row).is_lexical()) return;
+                           model_list_->setStatus(row, ModelStatus::Loading,
+                                                  loading ? QString("loading the weights")
+                                                          : QString("embedding captions: %1 / %2").arg(done).arg(total));
+                           return;
+                       }
+                       if (!active->empty() && (s.rfind("statistics ", 0) == 0 || s == "comparing encoders")) {
+                           embedded(*active);
+                           active->clear();
+                       }
+                   });
 }
 
 void MainWindow::showStsResult(std::shared_ptr<const syn::run::StsResult> result) {
@@ -897,6 +1076,18 @@ void MainWindow::refreshRecentMenu() {
 
 bool MainWindow::exportPlot(QCustomPlot* plot, const QString& path, const PlotExportSize& size) {
     try {
+        if (plot == scatter_->plot()) {
+            // A figure of its own: the selection rings are for the screen, and the title says when
+            // the table's filter shows a subset.
+            QCustomPlot figure;
+            figure.resize(plot->size());
+            if (scatter_->buildExportFigure(&figure)) {
+                figure.setObjectName(plot->objectName());
+                export_plot(&figure, path, size);
+                showInfo("Saved " + path);
+                return true;
+            }
+        }
         export_plot(plot, path, size);
     } catch (const std::exception& e) {
         showError(QString::fromUtf8(e.what()));
@@ -960,18 +1151,39 @@ bool MainWindow::exportGlueTable(const QString& path) {
     return true;
 }
 
+QString MainWindow::exportFilterFor(const QString& filters, const QString& file_name) {
+    const QStringList list = filters.split(";;", Qt::SkipEmptyParts);
+    const QString pattern = "*." + QFileInfo(file_name).suffix().toLower();
+    for (const QString& filter : list) {
+        const QString patterns = filter.section('(', -1).section(')', 0, 0);
+        if (patterns.split(' ', Qt::SkipEmptyParts).contains(pattern, Qt::CaseInsensitive)) return filter;
+    }
+    return list.value(0);
+}
+
+QString MainWindow::saveFileName(const QString& title, const QString& proposed, const QString& filters) {
+    // The filter shown matches the proposed name's format; a name typed without a suffix gets the
+    // chosen filter's (the writers pick the format by suffix).
+    QString selected = exportFilterFor(filters, proposed);
+    QString path = QFileDialog::getSaveFileName(this, title, proposed, filters, &selected);
+    if (!path.isEmpty() && QFileInfo(path).suffix().isEmpty()) {
+        const QString pattern = selected.section('(', -1).section(')', 0, 0).section(' ', 0, 0);
+        if (pattern.startsWith("*.")) path += pattern.mid(1);
+    }
+    return path;
+}
+
 void MainWindow::exportTableDialog(bool table2) {
-    const QString path = QFileDialog::getSaveFileName(this, table2 ? "Export Table 2" : "Export pairs",
-                                                      table2 ? "table2.md" : "pairs.csv",
-                                                      "CSV (*.csv);;Markdown (*.md);;LaTeX (*.tex)");
+    const QString path = saveFileName(table2 ? "Export Table 2" : "Export pairs", table2 ? "table2.md" : "pairs.csv",
+                                      "CSV (*.csv);;Markdown (*.md);;LaTeX (*.tex)");
     if (path.isEmpty()) return;
     if (table2) exportTable2(path);
     else exportPairsTable(path);
 }
 
 void MainWindow::exportPlotDialog(QCustomPlot* plot, const QString& name) {
-    const QString path = QFileDialog::getSaveFileName(this, "Export plot", name + ".png",
-                                                      "PNG image (*.png);;SVG vector (*.svg);;PDF document (*.pdf)");
+    const QString path =
+        saveFileName("Export plot", name + ".png", "PNG image (*.png);;SVG vector (*.svg);;PDF document (*.pdf)");
     if (path.isEmpty()) return;
     QDialog dialog(this);
     dialog.setWindowTitle("Figure size");
@@ -1032,62 +1244,86 @@ void MainWindow::setPlotStyle() {
     table2_->setStyle(style);
 }
 
-void MainWindow::startPresentation(std::vector<PresentationItem> items) {
-    if (items.empty()) return;
-    present_items_ = std::move(items);
-    present_index_ = 0;
-    if (!presenting_) {
-        presenting_ = true;
+void MainWindow::setPresentationMode(bool on) {
+    if (on == presenting_) return;
+    presenting_ = on;
+    {
+        const QSignalBlocker block(presentation_toggle_);
+        presentation_toggle_->setChecked(on);
+    }
+    presentation_escape_->setEnabled(on);
+    if (on) {
+        state_before_presenting_ = saveState();
+        geometry_before_presenting_ = saveGeometry();
         was_maximized_ = isMaximized();
         QFont big = normal_font_;
         big.setPointSizeF(std::max(14.0, normal_font_.pointSizeF() * 1.6));
         setFont(big);
-        // The banner sits in its own tool bar row (status bar messages would hide it).
-        if (!present_banner_) {
-            present_banner_ = new QLabel(this);
-            present_banner_->setObjectName("presentationBanner");
-            present_banner_->setWordWrap(true);
-            present_banner_->setStyleSheet("QLabel { background: #2f6fb5; color: white; padding: 10px; }");
-            present_banner_->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Maximum);
-            present_bar_ = new QToolBar("Presentation", this);
-            present_bar_->setObjectName("presentationBar");
-            present_bar_->setMovable(false);
-            present_bar_->addWidget(present_banner_);
-            addToolBarBreak(Qt::TopToolBarArea);
-            addToolBar(Qt::TopToolBarArea, present_bar_);
+        // The panels a talk needs: the pair table, the two plots as tabs of one tall column (large
+        // labels need the room) and the prompt box under the table. Models, jobs, mapping training
+        // and Table 1 step aside (View menu brings any of them back), and so does the tool bar.
+        for (const char* name : {"models", "jobs", "mapping", "glue"}) docks_[name]->hide();
+        for (const char* name : {"scatter", "table2", "prompt"}) {
+            docks_[name]->setFloating(false);
+            docks_[name]->show();
         }
-        QFont bf = big;
-        bf.setPointSizeF(big.pointSizeF() * 1.2);
-        bf.setBold(true);
-        present_banner_->setFont(bf);
-        present_banner_->setMaximumHeight(QFontMetrics(bf).lineSpacing() * 2 + 24);  // two lines at most
-        // Room for the table, the plots and the prompt: the models and jobs docks step aside.
-        state_before_presenting_ = saveState();
-        for (const char* name : {"models", "jobs", "mapping"}) docks_[name]->hide();
-        // The two plots as tabs of one wide dock: large labels need the room.
-        tabifyDockWidget(docks_["scatter"], docks_["table2"]);
+        if (!tabifiedDockWidgets(docks_["scatter"]).contains(docks_["table2"]))
+            tabifyDockWidget(docks_["scatter"], docks_["table2"]);
         docks_["scatter"]->raise();
-        present_bar_->show();
-        for (QAction* a : presentation_actions_) a->setEnabled(true);
+        main_toolbar_->hide();
         explorer_->view()->setFocus();
         showFullScreen();
-        resizeDocks({docks_["scatter"]}, {width() * 45 / 100}, Qt::Horizontal);
-        setPlotStyle();
+        const QRect area = screen() ? screen()->geometry() : geometry();
+        resizeDocks({docks_["scatter"]}, {area.width() * 45 / 100}, Qt::Horizontal);
+        resizeDocks({docks_["prompt"]}, {area.height() * 24 / 100}, Qt::Vertical);
+    } else {
+        present_items_.clear();
+        present_index_ = -1;
+        for (QAction* a : presentation_step_actions_) a->setEnabled(false);
+        if (present_bar_) present_bar_->hide();
+        setFont(normal_font_);
+        if (!state_before_presenting_.isEmpty()) restoreState(state_before_presenting_);
+        if (was_maximized_) {
+            showMaximized();
+        } else {
+            showNormal();
+            restoreGeometry(geometry_before_presenting_);
+        }
     }
+    setPlotStyle();
+}
+
+void MainWindow::startPresentation(std::vector<PresentationItem> items) {
+    if (items.empty()) return;
+    present_items_ = std::move(items);
+    present_index_ = 0;
+    setPresentationMode(true);
+    const QFont big = font();
+    // The banner sits in its own tool bar row (status bar messages would hide it).
+    if (!present_banner_) {
+        present_banner_ = new QLabel(this);
+        present_banner_->setObjectName("presentationBanner");
+        present_banner_->setWordWrap(true);
+        present_banner_->setStyleSheet("QLabel { background: #2f6fb5; color: white; padding: 10px; }");
+        present_banner_->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Maximum);
+        present_bar_ = new QToolBar("Presentation", this);
+        present_bar_->setObjectName("presentationBar");
+        present_bar_->setMovable(false);
+        present_bar_->addWidget(present_banner_);
+        addToolBarBreak(Qt::TopToolBarArea);
+        addToolBar(Qt::TopToolBarArea, present_bar_);
+    }
+    QFont bf = big;
+    bf.setPointSizeF(big.pointSizeF() * 1.2);
+    bf.setBold(true);
+    present_banner_->setFont(bf);
+    present_banner_->setMaximumHeight(QFontMetrics(bf).lineSpacing() * 2 + 24);  // two lines at most
+    present_bar_->show();
+    for (QAction* a : presentation_step_actions_) a->setEnabled(true);
     showPresentationItem();
 }
 
-void MainWindow::stopPresentation() {
-    if (!presenting_) return;
-    presenting_ = false;
-    for (QAction* a : presentation_actions_) a->setEnabled(false);
-    setFont(normal_font_);
-    if (present_bar_) present_bar_->hide();
-    if (!state_before_presenting_.isEmpty()) restoreState(state_before_presenting_);
-    if (was_maximized_) showMaximized();
-    else showNormal();
-    setPlotStyle();
-}
+void MainWindow::stopPresentation() { setPresentationMode(false); }
 
 void MainWindow::presentationStep(int delta) {
     if (!presenting_ || present_items_.empty()) return;
@@ -1096,6 +1332,7 @@ void MainWindow::presentationStep(int delta) {
 }
 
 void MainWindow::showPresentationItem() {
+    if (present_index_ < 0 || present_index_ >= static_cast<int>(present_items_.size())) return;
     const auto& item = present_items_[static_cast<size_t>(present_index_)];
     QString text = QString("%1 / %2   ").arg(present_index_ + 1).arg(present_items_.size());
     if (item.kind == PresentationItem::Kind::Prompt) {

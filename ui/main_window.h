@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/run/progress.h"
@@ -107,6 +108,12 @@ public:
     // Palette and presentation mode.
     void setDark(bool dark);
     bool isDark() const { return dark_; }
+    // Presentation mode (View ▸ Presentation mode, F11): full screen, larger fonts and plot text,
+    // only the panels a talk needs (pair table, the two plots as tabs, prompt box); Esc or F11
+    // again restores the layout, fonts and window as they were.
+    void setPresentationMode(bool on);
+    // A scripted presentation: presentation mode plus a banner stepping through prompts / pairs
+    // with Space / PageDown / PageUp (View ▸ Presentation from file…, Ctrl+F11).
     void startPresentation(std::vector<PresentationItem> items);
     void stopPresentation();
     bool presenting() const { return presenting_; }
@@ -115,6 +122,15 @@ public:
 
     // One PNG per panel plus the whole window into `dir`; returns the paths written.
     QStringList saveScreenshots(const QString& dir);
+
+    // Puts every dock back where it belongs for the window's current size (View ▸ Reset layout):
+    // on a short screen (under 880 px) the two plots share one full-height column as tabs, on a
+    // narrow one (under 1500 px) the prompt and jobs docks share the bottom as tabs; the plot column
+    // takes a fixed share of the width, so extra width no longer all goes to the table.
+    void arrangeDocks();
+    QDockWidget* dock(const QString& name) const;
+    // `filters` ("A (*.a);;B (*.b)") entry matching `file_name`'s suffix (the first when none does).
+    static QString exportFilterFor(const QString& filters, const QString& file_name);
 
 signals:
     void dataLoaded();
@@ -125,8 +141,12 @@ signals:
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    void showEvent(QShowEvent* event) override;
 
 private:
+    void fitToScreen();
+    void sizeDocks();
+    QString saveFileName(const QString& title, const QString& proposed, const QString& filters);
     void buildPanels();
     void buildMenus();
     void buildStatusBar();
@@ -142,6 +162,8 @@ private:
                                                                                const syn::run::CancelToken*)> job,
                ResultHandler on_result, FailureHandler on_failure);
     void onDataLoaded(std::shared_ptr<const syn::data::StsDataset> dataset);
+    // Keeps each model's status in the list in step with the STS job `job` (rows by job model).
+    QMetaObject::Connection followStsStages(int job, const std::map<std::string, int>& row_of);
     void setPlotStyle();
     void addRecentProject(const QString& path);
     void refreshRecentMenu();
@@ -167,15 +189,21 @@ private:
 
     QLabel* device_label_ = nullptr;
     QLabel* job_label_ = nullptr;
+    QLabel* job_eta_ = nullptr;
     QProgressBar* job_progress_ = nullptr;
     QPushButton* job_cancel_ = nullptr;
     QMenu* recent_menu_ = nullptr;
     QAction* dark_action_ = nullptr;
     QAction* light_action_ = nullptr;
-    QList<QAction*> presentation_actions_;
+    QList<QAction*> presentation_step_actions_;  // Space, PageDown, ...: only while a script runs
+    QAction* presentation_escape_ = nullptr;
+    QAction* presentation_toggle_ = nullptr;
+    QToolBar* main_toolbar_ = nullptr;
     QLabel* present_banner_ = nullptr;
     QToolBar* present_bar_ = nullptr;
     QByteArray state_before_presenting_;
+    QByteArray geometry_before_presenting_;
+    bool sized_on_first_show_ = false;
 
     std::map<int, std::pair<ResultHandler, FailureHandler>> handlers_;
     int running_job_ = 0;

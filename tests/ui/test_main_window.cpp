@@ -2,10 +2,14 @@
 // friendly empty state (no dialogs); bad input (a CSV with bad rows, a folder that is not a model)
 // gives a clear message and the window keeps working; a real STS run on the lexical baselines over
 // small data files fills the table (checked against core/run's lexical scores); the prompt box;
-// project save / restore through the window; exports; presentation mode.
+// project save / restore through the window; exports; presentation mode. Issue 20 item 8: the ETA
+// is unknown ("—") at 0 done; a cancelled job's bar says so and is not full; export dialogs select
+// the filter of the proposed name; the exported scatter has no selection rings and names the
+// filter; a model is no longer "loading" once its embeddings are done (tiny-bert from ../shared).
 #include <QFile>
 #include <QLabel>
 #include <QMessageBox>
+#include <QProgressBar>
 #include <QSignalSpy>
 #include <QStatusBar>
 #include <QTemporaryDir>
@@ -14,6 +18,10 @@
 
 #include <qcustomplot.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "core/io/torch/torch_runtime.h"
 #include "core/run/lexical_encoders.h"
 #include "core/run/sts_job.h"
@@ -21,6 +29,8 @@
 #include "ui/main_window.h"
 #include "ui/models/model_list_model.h"
 #include "ui/models/pair_table_model.h"
+#include "tests/support/shared_paths.h"
+#include "ui/panels/jobs_panel.h"
 #include "ui/panels/pair_explorer.h"
 #include "ui/panels/plot_panels.h"
 #include "ui/panels/prompt_panel.h"
@@ -272,6 +282,134 @@ private slots:
         QVERIFY(!window.presenting());
         QCOMPARE(window.font().pointSize(), normal);
         window.worker()->cancelAll();
+    }
+
+    // Issue 20 item 8: small things a careful user notices.
+    void etaIsUnknownBeforeAnyWorkIsDone() {
+        QCOMPARE(syn::ui::JobsPanel::formatEta(0.0, 0, 1000), QString("—"));
+        QCOMPARE(syn::ui::JobsPanel::formatEta(0.0, 5, 0), QString("—"));
+        QCOMPARE(syn::ui::JobsPanel::formatEta(75.0, 10, 1000), QString("1 min 15 s"));
+    }
+
+    void aCancelledJobsBarDoesNotLookFinished() {
+        MainWindow window;
+        window.setErrorBoxesEnabled(false);
+        window.show();
+        auto* worker = window.worker();
+        const int done = worker->submit("quick", [](const syn::run::ProgressSink& p, const syn::run::CancelToken*) {
+            p("step", 1, 1);
+            return std::shared_ptr<const void>();
+        });
+        std::atomic<bool> started{false};
+        const int cancelled = worker->submit("long", [&started](const syn::run::ProgressSink& p,
+                                                                const syn::run::CancelToken* c) -> std::shared_ptr<const void> {
+            p("step", 40, 100);
+            started = true;
+            while (!c->cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            syn::run::throw_if_cancelled(c, "test");
+            return nullptr;
+        });
+        QTRY_VERIFY(started.load());
+        QSignalSpy spy(worker, &syn::ui::ComputeWorker::jobCancelled);
+        worker->cancel(cancelled);
+        QVERIFY(spy.wait(5000));
+        QCoreApplication::processEvents();
+        QProgressBar* finished_bar = window.jobsPanel()->progressBar(done);
+        QProgressBar* cancelled_bar = window.jobsPanel()->progressBar(cancelled);
+        QVERIFY(finished_bar && cancelled_bar);
+        QCOMPARE(finished_bar->value(), finished_bar->maximum());
+        QCOMPARE(finished_bar->text(), QString("done"));
+        QVERIFY2(cancelled_bar->text().startsWith("cancelled"), qPrintable(cancelled_bar->text()));
+        QVERIFY(cancelled_bar->value() < cancelled_bar->maximum());
+        QVERIFY(cancelled_bar->palette().color(QPalette::Highlight) != finished_bar->palette().color(QPalette::Highlight));
+    }
+
+    void exportDialogsProposeTheFilterOfTheProposedName() {
+        const QString tables = "CSV (*.csv);;Markdown (*.md);;LaTeX (*.tex)";
+        QCOMPARE(MainWindow::exportFilterFor(tables, "table2.md"), QString("Markdown (*.md)"));
+        QCOMPARE(MainWindow::exportFilterFor(tables, "pairs.csv"), QString("CSV (*.csv)"));
+        QCOMPARE(MainWindow::exportFilterFor(tables, "t.tex"), QString("LaTeX (*.tex)"));
+        QCOMPARE(MainWindow::exportFilterFor("PNG image (*.png);;SVG vector (*.svg)", "scatter.svg"), QString("SVG vector (*.svg)"));
+    }
+
+    void exportedScatterHasNoSelectionRingAndNamesTheFilter() {
+        QTemporaryDir tmp;
+        write_data(tmp.path());
+        MainWindow window;
+        window.setErrorBoxesEnabled(false);
+        window.show();
+        QSignalSpy loaded(&window, &MainWindow::dataLoaded);
+        window.loadData(tmp.path() + "/sts.csv", tmp.path() + "/captions.json");
+        QVERIFY(loaded.wait(10000));
+        QVERIFY(window.selectModels({"lexical/jaccard"}));
+        QSignalSpy done(&window, &MainWindow::stsFinished);
+        QVERIFY(window.runSts() > 0);
+        QVERIFY(done.wait(60000));
+        syn::ui::PairFilterProxy::Filter f;
+        f.sts_v = 1;  // the 5 same-image pairs of 12
+        window.explorer()->setFilter(f);
+        window.explorer()->selectPairs({0, 1});
+        QCOMPARE(window.scatter()->highlightedPairs().size(), size_t(2));
+        const QString svg_path = tmp.path() + "/scatter.svg";
+        QVERIFY(window.exportPlot(window.scatter()->plot(), svg_path, {800, 600, 96}));
+        QFile svg(svg_path);
+        QVERIFY(svg.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(svg.readAll());
+        svg.close();
+        QVERIFY2(text.contains("5 of 12 pairs (filtered)"), "the exported title does not name the filter");
+        QVERIFY2(!text.contains("#d01060", Qt::CaseInsensitive), "the selection ring was exported");
+        // On screen the rings stay.
+        QCOMPARE(window.scatter()->highlightedPairs().size(), size_t(2));
+        // Without a filter the title says nothing about one.
+        window.explorer()->setFilter({});
+        QVERIFY(window.exportPlot(window.scatter()->plot(), svg_path, {800, 600, 96}));
+        QFile all(svg_path);
+        QVERIFY(all.open(QIODevice::ReadOnly));
+        QVERIFY(!QString::fromUtf8(all.readAll()).contains("filtered"));
+    }
+
+    void aModelIsNoLongerLoadingOnceItsEmbeddingsAreDone() {
+        if (!syn::test::shared_available()) QSKIP("shared fixtures not found: set SYNESTHESIA_SHARED");
+        const QString tiny_bert =
+            QFileInfo(QString::fromStdString(syn::test::fixtures_dir()) + "/models/tiny-bert").absoluteFilePath();
+        QTemporaryDir tmp;
+        qputenv("SYN_CACHE_DIR", (tmp.path() + "/cache").toLocal8Bit());
+        write_data(tmp.path());
+        MainWindow window;
+        window.setErrorBoxesEnabled(false);
+        window.show();
+        QSignalSpy loaded(&window, &MainWindow::dataLoaded);
+        window.loadData(tmp.path() + "/sts.csv", tmp.path() + "/captions.json");
+        QVERIFY(loaded.wait(10000));
+        QVERIFY2(window.selectModels({tiny_bert, "lexical/jaccard"}), qPrintable(window.lastError()));
+        const int row = window.modelList()->findRow(QDir::cleanPath(tiny_bert));
+        QVERIFY(row >= 0);
+        QSignalSpy done(&window, &MainWindow::stsFinished);
+        const int job = window.runSts();
+        QVERIFY(job > 0);
+        // Connected after the window's own follower: each stage reaches the window first.
+        std::vector<std::pair<QString, syn::ui::ModelStatus>> seen;
+        connect(window.worker(), &syn::ui::ComputeWorker::jobProgress, this,
+                [&](int id, const QString& stage, qint64, qint64, double) {
+                    if (id == job) seen.emplace_back(stage, window.modelList()->entry(row).status);
+                });
+        QVERIFY(done.wait(120000));
+        QVERIFY2(done.at(0).at(0).toBool(), qPrintable(window.lastError()));
+        qunsetenv("SYN_CACHE_DIR");
+        bool was_loading = false, statistics_seen = false;
+        for (const auto& [stage, status] : seen) {
+            if (stage.startsWith("embedding ")) {
+                QCOMPARE(status, syn::ui::ModelStatus::Loading);
+                was_loading = true;
+            }
+            if (was_loading && (stage.startsWith("statistics ") || stage == "comparing encoders")) {
+                statistics_seen = true;
+                QVERIFY2(status != syn::ui::ModelStatus::Loading, qPrintable("still loading at stage " + stage));
+            }
+        }
+        QVERIFY(was_loading);
+        QVERIFY(statistics_seen);
+        QCOMPARE(window.modelList()->entry(row).status, syn::ui::ModelStatus::Ready);
     }
 };
 

@@ -1,5 +1,6 @@
 #include "ui/panels/jobs_panel.h"
 
+#include <QEvent>
 #include <QHeaderView>
 #include <QProgressBar>
 #include <QPushButton>
@@ -16,7 +17,10 @@ namespace {
 enum Col { kTitle = 0, kState, kStage, kProgress, kEta, kCancel };
 }
 
-QString JobsPanel::formatEta(double seconds) {
+QString JobsPanel::formatEta(double seconds, qint64 done, qint64 total) {
+    // Before the first unit of work there is no rate to extrapolate: the 0 the engine reports
+    // then means "unknown", not "nearly done".
+    if (total <= 0 || done <= 0) return QStringLiteral("—");
     if (!std::isfinite(seconds) || seconds < 0) return QStringLiteral("—");
     const long long s = std::llround(seconds);
     if (s < 60) return QString("%1 s").arg(s);
@@ -30,11 +34,7 @@ JobsPanel::JobsPanel(ComputeWorker* worker, QWidget* parent) : QWidget(parent), 
     tree_->setRootIsDecorated(false);
     tree_->setColumnCount(6);
     tree_->setHeaderLabels({"Job", "State", "Stage", "Progress", "ETA", ""});
-    tree_->setColumnWidth(kTitle, 170);
-    tree_->setColumnWidth(kState, 70);
-    tree_->setColumnWidth(kStage, 150);
-    tree_->setColumnWidth(kProgress, 130);
-    tree_->setColumnWidth(kEta, 60);
+    sizeColumns();
     tree_->setToolTip("Jobs of the compute thread, in order; a job can be cancelled while queued or running");
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
@@ -60,14 +60,11 @@ JobsPanel::JobsPanel(ComputeWorker* worker, QWidget* parent) : QWidget(parent), 
                 } else {
                     bar->setRange(0, 0);  // busy indicator
                 }
-                it->setText(kEta, formatEta(eta));
+                it->setText(kEta, formatEta(eta, done, total));
             });
     auto finish = [this](int id, const QString& state, const QColor& colour) {
         setState(id, state, colour);
-        if (auto bar = bars_.find(id); bar != bars_.end() && state == "done") {
-            bar->second->setRange(0, 1000);
-            bar->second->setValue(1000);
-        }
+        if (auto bar = bars_.find(id); bar != bars_.end()) markBarFinished(bar->second, state, colour);
         item(id)->setText(kEta, "");
         tree_->setItemWidget(item(id), kCancel, nullptr);
     };
@@ -80,6 +77,47 @@ JobsPanel::JobsPanel(ComputeWorker* worker, QWidget* parent) : QWidget(parent), 
         item(id)->setText(kStage, message.section('\n', 0, 0));
         item(id)->setToolTip(kStage, message);
     });
+}
+
+void JobsPanel::sizeColumns() {
+    // From the font, so that the longest ETA ("59 min 59 s") and state ("cancelled") fit in
+    // presentation mode's larger font too; the stage, the one free-length text, takes what is left.
+    const QFontMetrics fm(tree_->font());
+    const int pad = 3 * fm.averageCharWidth();
+    QHeaderView* header = tree_->header();
+    header->setStretchLastSection(false);
+    header->setMinimumSectionSize(fm.horizontalAdvance("Stage") + pad);
+    header->setSectionResizeMode(kStage, QHeaderView::Stretch);
+    tree_->setColumnWidth(kTitle, fm.horizontalAdvance("STS: 8 encoders on 44045 pairs") * 2 / 3 + pad);
+    tree_->setColumnWidth(kState, fm.horizontalAdvance("cancelled") + pad);
+    tree_->setColumnWidth(kProgress, fm.horizontalAdvance("88888 / 88888") + pad);
+    tree_->setColumnWidth(kEta, fm.horizontalAdvance("59 min 59 s") + pad);
+    const QPushButton probe(QIcon(":/icons/cancel.svg"), "Cancel");
+    tree_->setColumnWidth(kCancel, probe.sizeHint().width() + fm.averageCharWidth());
+}
+
+void JobsPanel::changeEvent(QEvent* event) {
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::FontChange) sizeColumns();
+}
+
+void JobsPanel::markBarFinished(QProgressBar* bar, const QString& state, const QColor& colour) {
+    // A finished job's bar is full and says "done"; a cancelled or failed one keeps the point it
+    // reached, says so, and is drawn in the state's colour, so it never looks finished.
+    const bool busy = bar->maximum() == 0;
+    bar->setRange(0, 1000);
+    if (state == "done") {
+        bar->setValue(1000);
+        bar->setFormat("done");
+    } else {
+        if (busy) bar->setValue(0);
+        const int percent = bar->value() / 10;
+        bar->setFormat(busy ? state : QString("%1 at %2%").arg(state).arg(percent));
+        QPalette p = bar->palette();
+        p.setColor(QPalette::Highlight, colour);
+        bar->setPalette(p);
+    }
+    bar->setProperty("jobState", state);
 }
 
 QTreeWidgetItem* JobsPanel::item(int id) {

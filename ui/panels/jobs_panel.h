@@ -18,9 +18,16 @@ class JobsPanel : public QWidget {
 public:
     explicit JobsPanel(ComputeWorker* worker, QWidget* parent = nullptr);
     QTreeWidget* tree() const { return tree_; }
-    static QString formatEta(double seconds);
+    // "—" while nothing is done yet (no rate to extrapolate) or the stage has no total.
+    static QString formatEta(double seconds, qint64 done, qint64 total);
+    QProgressBar* progressBar(int id) const { auto it = bars_.find(id); return it == bars_.end() ? nullptr : it->second; }
+
+protected:
+    void changeEvent(QEvent* event) override;
 
 private:
+    void sizeColumns();
+    void markBarFinished(QProgressBar* bar, const QString& state, const QColor& colour);
     QTreeWidgetItem* item(int id);
     void setState(int id, const QString& state, const QColor& colour);
     ComputeWorker* worker_;
