@@ -1364,7 +1364,21 @@ QStringList MainWindow::saveScreenshots(const QString& dir) {
         if (w && w->grab().save(path)) written << path;
     };
     save(this, "main_window");
-    for (const auto& [name, dock] : docks_) save(dock->widget(), "panel_" + name);
+    // A panel in a tab behind another is neither laid out nor painted: bring each to the front for
+    // its picture, then the ones that were in front back again. The panel itself, not its scroll
+    // area, so that a panel larger than its dock is pictured whole.
+    std::vector<QDockWidget*> in_front;
+    for (const auto& [name, dock] : docks_)
+        if (dock->isVisible() && !dock->visibleRegion().isEmpty()) in_front.push_back(dock);
+    for (const auto& [name, dock] : docks_) {
+        if (dock->isVisible()) {
+            dock->raise();
+            QCoreApplication::processEvents();
+        }
+        auto* scroll = qobject_cast<QScrollArea*>(dock->widget());
+        save(scroll ? scroll->widget() : dock->widget(), "panel_" + name);
+    }
+    for (QDockWidget* dock : in_front) dock->raise();
     save(explorer_, "panel_pairs");
     return written;
 }

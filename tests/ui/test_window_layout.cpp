@@ -26,7 +26,9 @@
 #include "tests/ui/ui_test_data.h"
 #include "ui/compute/compute_worker.h"
 #include "ui/main_window.h"
+#include "ui/models/pair_table_model.h"
 #include "ui/panels/jobs_panel.h"
+#include "ui/panels/pair_explorer.h"
 #include "ui/panels/plot_panels.h"
 #include "ui/plots/plot_builders.h"
 
@@ -316,6 +318,16 @@ private slots:
 
         window.worker()->cancel(job);
         QTRY_VERIFY(!window.statusBar()->findChild<QWidget*>("jobCancel")->isVisible());
+
+        // The exports of both plots at the export dialog's default size, beside the screenshots.
+        syn::ui::PairFilterProxy::Filter same_image;
+        same_image.sts_v = 1;
+        window.explorer()->setFilter(same_image);
+        window.explorer()->selectPairs({0, 3});
+        const QDir out(artifacts_dir());
+        const QString size = QString("%1x%2").arg(window.screen()->geometry().width()).arg(window.screen()->geometry().height());
+        QVERIFY(window.exportPlot(window.scatter()->plot(), out.filePath("export_scatter_filtered_" + size + ".png"), {1600, 1000, 150}));
+        QVERIFY(window.exportPlot(window.table2()->plot(), out.filePath("export_table2_" + size + ".png"), {1600, 1000, 150}));
     }
 };
 
