@@ -166,15 +166,31 @@ private slots:
         QVERIFY(panel.liveCorrelationText().contains("n/a"));
     }
 
-    void bigFiltersRecomputeAfterADebounce() {
-        auto ds = syn::test::make_dataset(PairExplorerPanel::kDebounceAbove + 500);
+    void bigFiltersComputeCorrelationsOnAWorkerThread() {
+        auto ds = syn::test::make_dataset(PairExplorerPanel::kBackgroundCorrelationsAbove + 500);
         PairExplorerPanel panel;
         QSignalSpy updated(&panel, &PairExplorerPanel::correlationsUpdated);
         panel.model()->setScores(ds, two_encoders(*ds));
-        // Not at once: the debounce timer fires later.
+        // Not at once: the worker's result arrives through the event loop.
         QCOMPARE(updated.count(), 0);
         QVERIFY(updated.wait(2000));
         QCOMPARE(panel.liveCorrelations().size(), size_t(2));
+        // Two changes in a row, the second while the first one's job runs: what ends up shown is the
+        // second filter's correlations, the same numbers as computed on this thread.
+        PairFilterProxy::Filter f;
+        f.sts_l_max = 4.8;
+        panel.setFilter(f);
+        f.sts_l_min = 0.2;
+        panel.setFilter(f);
+        QVERIFY(panel.proxy()->rowCount() > PairExplorerPanel::kBackgroundCorrelationsAbove);
+        const QString last_n = QString("n = %1").arg(panel.proxy()->rowCount());
+        QTRY_VERIFY_WITH_TIMEOUT(panel.liveCorrelationText().contains(last_n), 5000);
+        const auto background = panel.liveCorrelations();
+        panel.recomputeCorrelationsNow();
+        for (size_t e = 0; e < background.size(); ++e) {
+            QCOMPARE(background[e].sts_l_spearman, panel.liveCorrelations()[e].sts_l_spearman);
+            QCOMPARE(background[e].sts_v_pearson, panel.liveCorrelations()[e].sts_v_pearson);
+        }
     }
 
     void modelListOffersCatalogAndSaysWhatIsMissing() {

@@ -3,6 +3,8 @@
 // encoder of the last STS result and a "disagreement" column, plus the proxy that filters and sorts
 // them (text search, sampling method, STS-L range, STS-V). The explorer, the scatter plot and the
 // live correlations all read rows through these two models, so they always agree on the filter.
+// Sorting is a total order (ties by pair index), so the view, and any export of it, is one
+// well-defined sequence for a given filter and sort column, whatever came before.
 #include <QAbstractTableModel>
 #include <QSortFilterProxyModel>
 #include <QString>
@@ -40,6 +42,8 @@ public:
     // Pairs and hand-made scores (tests, merged runs). Each scores vector must have one value per pair.
     void setScores(std::shared_ptr<const syn::data::StsDataset> dataset, std::vector<EncoderScores> encoders);
 
+    // Without hasIndex()'s two virtual calls: the proxy asks for two indexes per comparison when it sorts.
+    QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
@@ -65,18 +69,32 @@ public:
     // Sampling methods present in the data, sorted.
     QStringList samplingMethods() const;
 
+    // Each row's position when all rows are ordered by `column` ascending: numbers as numbers with NaN
+    // after every number, text by QString::compare (case-sensitive), the disagreement column by
+    // magnitude, ties by pair index. Computed once per column and data set (the proxy compares ranks).
+    const std::vector<int>& sortRanks(int column) const;
+    // Whether either caption contains `folded_text` (already QString::toCaseFolded()): the filter's
+    // case-insensitive search on captions folded once when the data is set.
+    bool captionContains(int row, const QString& folded_text) const;
+
 private:
     void computeDisagreement();
+    int compareRows(int column, int a, int b) const;
 
     std::shared_ptr<const syn::data::StsDataset> dataset_;
     std::shared_ptr<const syn::run::StsResult> result_;
     std::vector<EncoderScores> encoders_;
     std::vector<double> disagreement_;
     QString disagreement_label_;
+    std::vector<QString> text1_, text2_, method_;      // the pairs' strings as shown
+    std::vector<QString> folded1_, folded2_;           // the captions case-folded, for the search
+    mutable std::vector<std::vector<int>> sort_ranks_;  // per column, empty until first sorted by it
 };
 
-// Filters rows of a PairTableModel and sorts them by SortRole (numbers sort as numbers; the
-// disagreement column sorts by magnitude).
+// Filters rows of a PairTableModel and sorts them by PairTableModel::sortRanks (numbers sort as
+// numbers; the disagreement column sorts by magnitude; ties by pair index; descending is the exact
+// reverse of ascending). A filter change rebuilds the rows in sorted order: the view never shows the
+// rows kept from the previous filter sorted and the newly accepted ones appended after them.
 class PairFilterProxy : public QSortFilterProxyModel {
     Q_OBJECT
 public:
@@ -94,18 +112,29 @@ public:
     };
     void setFilter(const Filter& filter);
     const Filter& filter() const { return filter_; }
+    void setSourceModel(QAbstractItemModel* source) override;
 
     // Source rows (pair indices) that pass the filter, in the proxy's current order.
     std::vector<int> filteredPairs() const;
 
 signals:
+    // Once per filter change, after the rows have been rebuilt (and sorted).
     void filterApplied();
 
 protected:
     bool filterAcceptsRow(int source_row, const QModelIndex& source_parent) const override;
+    bool lessThan(const QModelIndex& left, const QModelIndex& right) const override;
 
 private:
+    const PairTableModel* pair_model_ = nullptr;  // the source, when it is a PairTableModel
+    // The source's sort ranks for the column being sorted by, looked up once per sort rather than per
+    // comparison; forgotten when the source resets.
+    mutable const std::vector<int>* ranks_ = nullptr;
+    mutable int ranks_column_ = -1;
     Filter filter_;
+    // The filter as the per-row test wants it: text case-folded, method as in the data.
+    QString folded_text_;
+    std::string method_;
 };
 
 // Live correlations of each encoder's scores with STS-L and STS-V over a set of pairs (the current
@@ -116,6 +145,15 @@ struct FilterCorrelation {
     QString undefined_reason;  // why some are NaN (constant column, fewer than 2 pairs)
 };
 std::vector<FilterCorrelation> filter_correlations(const PairTableModel& model, const std::vector<int>& pairs);
+// The same in two steps, so that the computation can run on another thread: copy the columns of the
+// given pairs out of the model (cheap, GUI thread), then correlate the copy (any thread).
+struct CorrelationInput {
+    std::vector<double> sts_l, sts_v;
+    std::vector<QString> encoders;
+    std::vector<std::vector<double>> scores;  // per encoder, one per pair
+};
+CorrelationInput correlation_input(const PairTableModel& model, const std::vector<int>& pairs);
+std::vector<FilterCorrelation> filter_correlations(const CorrelationInput& input);
 // "n = 120 · jaccard: STS-L ρ 0.512 r 0.498, STS-V ρ 0.301 r 0.290 · ..." for the status line.
 QString describe_correlations(const std::vector<FilterCorrelation>& correlations, size_t n);
 

@@ -2,6 +2,7 @@
 
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -10,6 +11,7 @@
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <cmath>
 
@@ -33,6 +35,7 @@ PairExplorerPanel::PairExplorerPanel(QWidget* parent) : QWidget(parent) {
         s->setRange(0.0, 5.0);
         s->setSingleStep(0.25);
         s->setDecimals(2);
+        s->setKeyboardTracking(false);  // "2.5" typed is one change, not "2" then "2.5"
     }
     sts_max_->setValue(5.0);
     sts_min_->setToolTip("Lowest STS-L (human rating) shown");
@@ -88,28 +91,29 @@ PairExplorerPanel::PairExplorerPanel(QWidget* parent) : QWidget(parent) {
     layout->addWidget(view_, 1);
     layout->addWidget(correlations_);
 
-    debounce_ = new QTimer(this);
-    debounce_->setSingleShot(true);
-    debounce_->setInterval(kDebounceMs);
-    connect(debounce_, &QTimer::timeout, this, &PairExplorerPanel::recomputeCorrelationsNow);
+    filter_debounce_ = new QTimer(this);
+    filter_debounce_->setSingleShot(true);
+    filter_debounce_->setInterval(kFilterDebounceMs);
+    connect(filter_debounce_, &QTimer::timeout, this, &PairExplorerPanel::applyFilterControls);
+    background_ = new QFutureWatcher<std::vector<FilterCorrelation>>(this);
+    connect(background_, &QFutureWatcherBase::finished, this, &PairExplorerPanel::onBackgroundCorrelationsDone);
 
-    connect(search_, &QLineEdit::textChanged, this, &PairExplorerPanel::onFilterControlsChanged);
-    connect(method_, qOverload<int>(&QComboBox::currentIndexChanged), this, &PairExplorerPanel::onFilterControlsChanged);
-    connect(sts_v_, qOverload<int>(&QComboBox::currentIndexChanged), this, &PairExplorerPanel::onFilterControlsChanged);
-    connect(sts_min_, qOverload<double>(&QDoubleSpinBox::valueChanged), this, &PairExplorerPanel::onFilterControlsChanged);
-    connect(sts_max_, qOverload<double>(&QDoubleSpinBox::valueChanged), this, &PairExplorerPanel::onFilterControlsChanged);
+    // Each key restarts the wait; the filter runs once the typing pauses (or at once on Return).
+    connect(search_, &QLineEdit::textChanged, filter_debounce_, qOverload<>(&QTimer::start));
+    connect(search_, &QLineEdit::returnPressed, this, &PairExplorerPanel::applyFilterControls);
+    connect(method_, qOverload<int>(&QComboBox::currentIndexChanged), this, &PairExplorerPanel::applyFilterControls);
+    connect(sts_v_, qOverload<int>(&QComboBox::currentIndexChanged), this, &PairExplorerPanel::applyFilterControls);
+    connect(sts_min_, qOverload<double>(&QDoubleSpinBox::valueChanged), this, &PairExplorerPanel::applyFilterControls);
+    connect(sts_max_, qOverload<double>(&QDoubleSpinBox::valueChanged), this, &PairExplorerPanel::applyFilterControls);
     connect(model_, &QAbstractItemModel::modelReset, this, [this] {
         refreshMethods();
         view_->setColumnWidth(PairTableModel::kText1, 260);
         view_->setColumnWidth(PairTableModel::kText2, 260);
-        scheduleCorrelations();
-        emit filteredPairsChanged();
+        onFilteredPairsChanged();
     });
-    connect(proxy_, &PairFilterProxy::filterApplied, this, [this] {
-        scheduleCorrelations();
-        emit filteredPairsChanged();
-    });
-    connect(proxy_, &QAbstractItemModel::layoutChanged, this, [this] { emit filteredPairsChanged(); });
+    // Only a change of the set: a re-sort (the proxy's layoutChanged) leaves the plots and the
+    // correlations as they are.
+    connect(proxy_, &PairFilterProxy::filterApplied, this, &PairExplorerPanel::onFilteredPairsChanged);
     connect(view_->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             [this] { emit pairSelectionChanged(selectedPairs()); });
     refreshMethods();
@@ -150,23 +154,57 @@ void PairExplorerPanel::setFilter(const PairFilterProxy::Filter& filter) {
         sts_max_->setValue(filter.sts_l_max);
         sts_v_->setCurrentIndex(std::max(0, sts_v_->findData(filter.sts_v)));
     }
+    applyFilterControls();
+}
+
+void PairExplorerPanel::applyFilterControls() {
+    filter_debounce_->stop();
     proxy_->setFilter(currentFilter());
 }
 
-void PairExplorerPanel::onFilterControlsChanged() { proxy_->setFilter(currentFilter()); }
+void PairExplorerPanel::onFilteredPairsChanged() {
+    ++pairs_generation_;
+    scheduleCorrelations();
+    emit filteredPairsChanged();
+}
 
 void PairExplorerPanel::scheduleCorrelations() {
-    // Small filters: at once (typing feels live). Big ones: after a pause, so typing does not queue
-    // one 44k-pair Spearman per keystroke.
-    if (proxy_->rowCount() > kDebounceAbove) debounce_->start();
-    else recomputeCorrelationsNow();
+    // Small filters: at once, on this thread (a few milliseconds). Big ones: on a worker thread, one
+    // job at a time; a change made meanwhile is picked up when the running job finishes.
+    if (proxy_->rowCount() <= kBackgroundCorrelationsAbove) recomputeCorrelationsNow();
+    else if (!background_->isRunning()) startBackgroundCorrelations();
+}
+
+void PairExplorerPanel::startBackgroundCorrelations() {
+    const auto pairs = proxy_->filteredPairs();
+    job_generation_ = pairs_generation_;
+    job_n_ = pairs.size();
+    // The job works on a copy of the columns, so a model reset while it runs cannot pull data from under it.
+    background_->setFuture(QtConcurrent::run(
+        [input = correlation_input(*model_, pairs)] { return filter_correlations(input); }));
+}
+
+void PairExplorerPanel::onBackgroundCorrelationsDone() {
+    if (job_generation_ == pairs_generation_ && live_generation_ != pairs_generation_) {
+        live_generation_ = job_generation_;
+        showCorrelations(background_->result(), job_n_);
+    }
+    if (live_generation_ != pairs_generation_ && proxy_->rowCount() > kBackgroundCorrelationsAbove)
+        startBackgroundCorrelations();
 }
 
 void PairExplorerPanel::recomputeCorrelationsNow() {
-    debounce_->stop();
     const auto pairs = proxy_->filteredPairs();
-    live_ = filter_correlations(*model_, pairs);
-    live_n_ = pairs.size();
+    live_generation_ = pairs_generation_;
+    showCorrelations(filter_correlations(*model_, pairs), pairs.size());
+}
+
+void PairExplorerPanel::showCorrelations(std::vector<FilterCorrelation> correlations, size_t n) {
+    live_ = std::move(correlations);
+    live_n_ = n;
+    // The table of numbers never needs wrapping, and a word-wrapped rich-text label is laid out several
+    // times per update (height for width): ~25 ms against ~5 ms at six encoders. The one-line messages wrap.
+    correlations_->setWordWrap(live_.empty());
     correlations_->setText(liveCorrelationHtml());
     emit correlationsUpdated();
 }

@@ -1,7 +1,11 @@
 #pragma once
 // The caption-pair explorer: filter controls, the sortable pair table and the live correlations of
-// the current filter (recomputed after a short debounce when the filter holds many pairs).
+// the current filter. Typing in the search field is applied once the input pauses; each applied
+// change filters and sorts the table once and notifies the plots once (filteredPairsChanged); the
+// correlations of big filters are computed on a worker thread, so the GUI thread stays free.
 #include <QWidget>
+
+#include <cstdint>
 
 #include <vector>
 
@@ -13,6 +17,8 @@ class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
 class QTimer;
+template <typename T>
+class QFutureWatcher;
 
 namespace syn::ui {
 
@@ -25,9 +31,11 @@ public:
     PairFilterProxy* proxy() const { return proxy_; }
     QTableView* view() const { return view_; }
 
-    // Filter controls <-> proxy filter.
+    // Filter controls <-> proxy filter. setFilter applies at once (no debounce).
     void setFilter(const PairFilterProxy::Filter& filter);
     PairFilterProxy::Filter currentFilter() const;
+    // Applies the controls' filter now, including search text still waiting for its debounce.
+    void applyFilterControls();
     // Sorts by the disagreement column, largest first (no-op without two encoders).
     bool orderByDisagreement();
     // Selects (and scrolls to) pairs given as source rows; rows hidden by the filter are skipped.
@@ -38,20 +46,27 @@ public:
     const std::vector<FilterCorrelation>& liveCorrelations() const { return live_; }
     QString liveCorrelationText() const;
     QString liveCorrelationHtml() const;
-    // Computes the live correlations now (tests; the GUI goes through the debounce).
+    // Computes the live correlations now, on this thread (tests; the GUI schedules them).
     void recomputeCorrelationsNow();
-    // Pairs above which recomputation is debounced.
-    static constexpr int kDebounceAbove = 5000;
-    static constexpr int kDebounceMs = 150;
+    // Search text is applied this long after the last key (or at once on Return): a fast typist's keys
+    // come about 100 ms apart, and a word should be filtered once, not once per letter.
+    static constexpr int kFilterDebounceMs = 150;
+    // Live correlations over more pairs than this are computed on a worker thread: at 44k pairs and six
+    // encoders, four correlations each (Spearman ranks every column) take tens of milliseconds.
+    static constexpr int kBackgroundCorrelationsAbove = 5000;
 
 signals:
     void pairSelectionChanged(const std::vector<int>& pairs);
+    // The set of pairs shown changed (data loaded or filter applied); once per change, not on re-sorts.
     void filteredPairsChanged();
     void correlationsUpdated();
 
 private:
-    void onFilterControlsChanged();
+    void onFilteredPairsChanged();
     void scheduleCorrelations();
+    void startBackgroundCorrelations();
+    void onBackgroundCorrelationsDone();
+    void showCorrelations(std::vector<FilterCorrelation> correlations, size_t n);
     void refreshMethods();
 
     PairTableModel* model_;
@@ -63,7 +78,12 @@ private:
     QDoubleSpinBox* sts_max_;
     QComboBox* sts_v_;
     QLabel* correlations_;
-    QTimer* debounce_;
+    QTimer* filter_debounce_;
+    QFutureWatcher<std::vector<FilterCorrelation>>* background_;
+    // Which set of filtered pairs (counted per change) the shown correlations and the running
+    // background job belong to: a job that finishes after a newer change is dropped and restarted.
+    std::uint64_t pairs_generation_ = 0, live_generation_ = 0, job_generation_ = 0;
+    size_t job_n_ = 0;
     std::vector<FilterCorrelation> live_;
     size_t live_n_ = 0;
 };
