@@ -8,6 +8,7 @@
 #include "core/io/errors.h"
 #include "core/io/hf_config.h"
 #include "core/io/torch/strict_loader.h"
+#include "models/checkpoint_shapes.h"
 #include "models/layers.h"
 
 namespace syn::models {
@@ -24,14 +25,14 @@ BertConfig BertConfig::from_hf(const HfConfig& config, bool roberta) {
         c.pad_token_id = 1;
         c.layer_norm_eps = 1e-5;
     }
-    c.vocab_size = config.get_int("vocab_size", c.vocab_size);
-    c.hidden_size = config.get_int("hidden_size", c.hidden_size);
-    c.num_hidden_layers = config.get_int("num_hidden_layers", c.num_hidden_layers);
-    c.num_attention_heads = config.get_int("num_attention_heads", c.num_attention_heads);
-    c.intermediate_size = config.get_int("intermediate_size", c.intermediate_size);
-    c.max_position_embeddings = config.get_int("max_position_embeddings", c.max_position_embeddings);
-    c.type_vocab_size = config.get_int("type_vocab_size", c.type_vocab_size);
-    c.pad_token_id = config.get_int("pad_token_id", c.pad_token_id);
+    c.vocab_size = config.get_size("vocab_size", c.vocab_size);
+    c.hidden_size = config.get_size("hidden_size", c.hidden_size);
+    c.num_hidden_layers = config.get_size("num_hidden_layers", c.num_hidden_layers);
+    c.num_attention_heads = config.get_size("num_attention_heads", c.num_attention_heads);
+    c.intermediate_size = config.get_size("intermediate_size", c.intermediate_size);
+    c.max_position_embeddings = config.get_size("max_position_embeddings", c.max_position_embeddings);
+    c.type_vocab_size = config.get_size("type_vocab_size", c.type_vocab_size);
+    c.pad_token_id = config.get_size("pad_token_id", c.pad_token_id, 0);
     c.layer_norm_eps = config.get_double("layer_norm_eps", c.layer_norm_eps);
     c.hidden_act = parse_activation(config, "hidden_act", "gelu");
     const std::string pos = config.get_string("position_embedding_type", "absolute");
@@ -40,8 +41,37 @@ BertConfig BertConfig::from_hf(const HfConfig& config, bool roberta) {
     if (c.num_attention_heads <= 0 || c.hidden_size % c.num_attention_heads != 0)
         throw file_error(config.source(), "key 'num_attention_heads' (" + std::to_string(c.num_attention_heads) +
                                               ") does not divide 'hidden_size' (" + std::to_string(c.hidden_size) + ")");
-    if (c.type_vocab_size < 1) throw file_error(config.source(), "key 'type_vocab_size' must be at least 1");
+    if (c.pad_token_id >= c.vocab_size)
+        throw file_error(config.source(), "key 'pad_token_id' (" + std::to_string(c.pad_token_id) +
+                                              ") is outside the vocabulary ('vocab_size' " + std::to_string(c.vocab_size) + ")");
+    if (roberta && c.max_position_embeddings <= c.pad_token_id + 1)
+        throw file_error(config.source(), "key 'max_position_embeddings' (" + std::to_string(c.max_position_embeddings) +
+                                              ") leaves no position after padding_idx + 1 (RoBERTa counts from there)");
     return c;
+}
+
+namespace {
+
+// Checkpoints of the pre-training / masked-LM heads (bert-base-uncased, roberta-base) hold the
+// encoder under "bert." / "roberta."; BertModel checkpoints hold it at the top.
+std::string checkpoint_prefix(const TensorMap& tensors, bool roberta) {
+    const std::string head_prefix = roberta ? "roberta." : "bert.";
+    if (!tensors.count("embeddings.word_embeddings.weight") && tensors.count(head_prefix + "embeddings.word_embeddings.weight"))
+        return head_prefix;
+    return "";
+}
+
+}  // namespace
+
+void BertConfig::check_checkpoint(const HfConfig& config, const TensorMap& tensors, const std::string& checkpoint) const {
+    const CheckpointShapes shapes(tensors, checkpoint, checkpoint_prefix(tensors, roberta));
+    const ConfigSize hidden = config_size(config, "hidden_size", hidden_size);
+    shapes.expect("embeddings.word_embeddings.weight", {config_size(config, "vocab_size", vocab_size), hidden});
+    shapes.expect("embeddings.position_embeddings.weight",
+                  {config_size(config, "max_position_embeddings", max_position_embeddings), hidden});
+    shapes.expect("embeddings.token_type_embeddings.weight", {config_size(config, "type_vocab_size", type_vocab_size), hidden});
+    shapes.expect_count("encoder.layer.", config_size(config, "num_hidden_layers", num_hidden_layers));
+    shapes.expect("encoder.layer.0.intermediate.dense.weight", {config_size(config, "intermediate_size", intermediate_size), hidden});
 }
 
 namespace {
@@ -126,12 +156,7 @@ public:
 
     LoadReport load_weights(const TensorMap& tensors, const std::string& source) override {
         LoadOptions options;
-        // Checkpoints of the pre-training / masked-LM heads (bert-base-uncased, roberta-base) hold
-        // the encoder under "bert." / "roberta."; BertModel checkpoints hold it at the top.
-        const std::string head_prefix = config_.roberta ? "roberta." : "bert.";
-        if (!tensors.count("embeddings.word_embeddings.weight") &&
-            tensors.count(head_prefix + "embeddings.word_embeddings.weight"))
-            options.prefix = head_prefix;
+        options.prefix = checkpoint_prefix(tensors, config_.roberta);
         // The pooler is optional: roberta-base has none, and we refuse pooling 'pooler' then
         // instead of using random weights as transformers would.
         options.allow_missing = {"pooler.dense.weight", "pooler.dense.bias"};

@@ -4,6 +4,9 @@
 // pooler (dense + tanh over the first token).
 #include <cstdint>
 #include <memory>
+#include <string>
+
+#include "core/io/raw_tensor.h"
 
 #include "models/activation.h"
 #include "models/text_encoder.h"
@@ -30,6 +33,8 @@ struct BertConfig {
     // transformers' defaults for absent keys; an unsupported hidden_act or a head count that does
     // not divide hidden_size -> syn::Error naming the file and key.
     static BertConfig from_hf(const HfConfig& config, bool roberta);
+    // Before building: every size against the checkpoint's tensors (checkpoint_shapes.h).
+    void check_checkpoint(const HfConfig& config, const TensorMap& tensors, const std::string& checkpoint) const;
 };
 
 // Random weights (torch's default init) until load_weights().

@@ -8,6 +8,7 @@
 #include "core/io/errors.h"
 #include "core/io/hf_config.h"
 #include "core/io/torch/strict_loader.h"
+#include "models/checkpoint_shapes.h"
 #include "models/layers.h"
 
 namespace syn::models {
@@ -35,19 +36,19 @@ HfConfig tower_config(const HfConfig& model, const std::string& sub_key, const s
 ClipTextConfig ClipTextConfig::from_hf(const HfConfig& model) {
     const HfConfig t = tower_config(model, "text_config", "clip_text_model");
     ClipTextConfig c;
-    c.vocab_size = t.get_int("vocab_size", c.vocab_size);
-    c.hidden_size = t.get_int("hidden_size", c.hidden_size);
-    c.intermediate_size = t.get_int("intermediate_size", c.intermediate_size);
-    c.num_hidden_layers = t.get_int("num_hidden_layers", c.num_hidden_layers);
-    c.num_attention_heads = t.get_int("num_attention_heads", c.num_attention_heads);
-    c.max_position_embeddings = t.get_int("max_position_embeddings", c.max_position_embeddings);
-    c.eos_token_id = t.get_int("eos_token_id", c.eos_token_id);
+    c.vocab_size = t.get_size("vocab_size", c.vocab_size);
+    c.hidden_size = t.get_size("hidden_size", c.hidden_size);
+    c.intermediate_size = t.get_size("intermediate_size", c.intermediate_size);
+    c.num_hidden_layers = t.get_size("num_hidden_layers", c.num_hidden_layers);
+    c.num_attention_heads = t.get_size("num_attention_heads", c.num_attention_heads);
+    c.max_position_embeddings = t.get_size("max_position_embeddings", c.max_position_embeddings);
+    c.eos_token_id = t.get_size("eos_token_id", c.eos_token_id, 0);
     c.layer_norm_eps = t.get_double("layer_norm_eps", c.layer_norm_eps);
     c.hidden_act = parse_activation(t, "hidden_act", "quick_gelu");
     // CLIPModel sizes text_projection by its own projection_dim (text_config's is unused there);
     // CLIPTextModelWithProjection by the text config's.
-    c.projection_dim = model.model_type() == "clip_text_model" ? t.get_int("projection_dim", c.projection_dim)
-                                                                : model.get_int("projection_dim", c.projection_dim);
+    c.projection_dim = model.model_type() == "clip_text_model" ? t.get_size("projection_dim", c.projection_dim)
+                                                                : model.get_size("projection_dim", c.projection_dim);
     check_heads(t, c.hidden_size, c.num_attention_heads);
     return c;
 }
@@ -55,17 +56,17 @@ ClipTextConfig ClipTextConfig::from_hf(const HfConfig& model) {
 ClipVisionConfig ClipVisionConfig::from_hf(const HfConfig& model) {
     const HfConfig v = tower_config(model, "vision_config", "clip_vision_model");
     ClipVisionConfig c;
-    c.hidden_size = v.get_int("hidden_size", c.hidden_size);
-    c.intermediate_size = v.get_int("intermediate_size", c.intermediate_size);
-    c.num_hidden_layers = v.get_int("num_hidden_layers", c.num_hidden_layers);
-    c.num_attention_heads = v.get_int("num_attention_heads", c.num_attention_heads);
-    c.num_channels = v.get_int("num_channels", c.num_channels);
-    c.image_size = v.get_int("image_size", c.image_size);
-    c.patch_size = v.get_int("patch_size", c.patch_size);
+    c.hidden_size = v.get_size("hidden_size", c.hidden_size);
+    c.intermediate_size = v.get_size("intermediate_size", c.intermediate_size);
+    c.num_hidden_layers = v.get_size("num_hidden_layers", c.num_hidden_layers);
+    c.num_attention_heads = v.get_size("num_attention_heads", c.num_attention_heads);
+    c.num_channels = v.get_size("num_channels", c.num_channels);
+    c.image_size = v.get_size("image_size", c.image_size);
+    c.patch_size = v.get_size("patch_size", c.patch_size);
     c.layer_norm_eps = v.get_double("layer_norm_eps", c.layer_norm_eps);
     c.hidden_act = parse_activation(v, "hidden_act", "quick_gelu");
-    c.projection_dim = model.model_type() == "clip_vision_model" ? v.get_int("projection_dim", c.projection_dim)
-                                                                  : model.get_int("projection_dim", c.projection_dim);
+    c.projection_dim = model.model_type() == "clip_vision_model" ? v.get_size("projection_dim", c.projection_dim)
+                                                                  : model.get_size("projection_dim", c.projection_dim);
     check_heads(v, c.hidden_size, c.num_attention_heads);
     if (c.patch_size <= 0 || c.image_size % c.patch_size != 0)
         throw file_error(v.source(), "key 'patch_size' (" + std::to_string(c.patch_size) + ") does not divide 'image_size' (" +
@@ -76,17 +77,71 @@ ClipVisionConfig ClipVisionConfig::from_hf(const HfConfig& model) {
 SiglipTextConfig SiglipTextConfig::from_hf(const HfConfig& model) {
     const HfConfig t = tower_config(model, "text_config", "siglip_text_model");
     SiglipTextConfig c;
-    c.vocab_size = t.get_int("vocab_size", c.vocab_size);
-    c.hidden_size = t.get_int("hidden_size", c.hidden_size);
-    c.intermediate_size = t.get_int("intermediate_size", c.intermediate_size);
-    c.num_hidden_layers = t.get_int("num_hidden_layers", c.num_hidden_layers);
-    c.num_attention_heads = t.get_int("num_attention_heads", c.num_attention_heads);
-    c.max_position_embeddings = t.get_int("max_position_embeddings", c.max_position_embeddings);
+    c.vocab_size = t.get_size("vocab_size", c.vocab_size);
+    c.hidden_size = t.get_size("hidden_size", c.hidden_size);
+    c.intermediate_size = t.get_size("intermediate_size", c.intermediate_size);
+    c.num_hidden_layers = t.get_size("num_hidden_layers", c.num_hidden_layers);
+    c.num_attention_heads = t.get_size("num_attention_heads", c.num_attention_heads);
+    c.max_position_embeddings = t.get_size("max_position_embeddings", c.max_position_embeddings);
     c.layer_norm_eps = t.get_double("layer_norm_eps", c.layer_norm_eps);
     c.hidden_act = parse_activation(t, "hidden_act", "gelu_pytorch_tanh");
-    c.projection_size = t.get_int("projection_size", c.hidden_size);
+    c.projection_size = t.get_size("projection_size", c.hidden_size);
     check_heads(t, c.hidden_size, c.num_attention_heads);
     return c;
+}
+
+namespace {
+
+// The anchors CLIP and SigLIP text towers share: text_model.{embeddings.{token,position}_embedding,
+// encoder.layers.N.mlp.fc1}.
+void check_text_tower(const HfConfig& tower, const CheckpointShapes& shapes, int64_t vocab, int64_t hidden,
+                      int64_t positions, int64_t layers, int64_t intermediate) {
+    const ConfigSize h = config_size(tower, "hidden_size", hidden);
+    shapes.expect("text_model.embeddings.token_embedding.weight", {config_size(tower, "vocab_size", vocab), h});
+    shapes.expect("text_model.embeddings.position_embedding.weight",
+                  {config_size(tower, "max_position_embeddings", positions), h});
+    shapes.expect_count("text_model.encoder.layers.", config_size(tower, "num_hidden_layers", layers));
+    shapes.expect("text_model.encoder.layers.0.mlp.fc1.weight", {config_size(tower, "intermediate_size", intermediate), h});
+}
+
+// Where projection_dim was read from: the tower config of a single-tower checkpoint, else the top level.
+const HfConfig& projection_config(const HfConfig& model, const HfConfig& tower, const std::string& tower_type) {
+    return model.model_type() == tower_type ? tower : model;
+}
+
+}  // namespace
+
+void ClipTextConfig::check_checkpoint(const HfConfig& model, const TensorMap& tensors, const std::string& checkpoint) const {
+    const HfConfig t = tower_config(model, "text_config", "clip_text_model");
+    const CheckpointShapes shapes(tensors, checkpoint);
+    check_text_tower(t, shapes, vocab_size, hidden_size, max_position_embeddings, num_hidden_layers, intermediate_size);
+    shapes.expect_if_present("text_projection.weight",
+                             {config_size(projection_config(model, t, "clip_text_model"), "projection_dim", projection_dim),
+                              config_size(t, "hidden_size", hidden_size)});
+}
+
+void SiglipTextConfig::check_checkpoint(const HfConfig& model, const TensorMap& tensors, const std::string& checkpoint) const {
+    const HfConfig t = tower_config(model, "text_config", "siglip_text_model");
+    const CheckpointShapes shapes(tensors, checkpoint);
+    check_text_tower(t, shapes, vocab_size, hidden_size, max_position_embeddings, num_hidden_layers, intermediate_size);
+    shapes.expect("text_model.head.weight",
+                  {config_size(t, "projection_size", projection_size), config_size(t, "hidden_size", hidden_size)});
+}
+
+void ClipVisionConfig::check_checkpoint(const HfConfig& model, const TensorMap& tensors, const std::string& checkpoint) const {
+    const HfConfig v = tower_config(model, "vision_config", "clip_vision_model");
+    const CheckpointShapes shapes(tensors, checkpoint);
+    const ConfigSize h = config_size(v, "hidden_size", hidden_size);
+    const ConfigSize patch = config_size(v, "patch_size", patch_size);
+    shapes.expect("vision_model.embeddings.patch_embedding.weight",
+                  {h, config_size(v, "num_channels", num_channels), patch, patch});
+    const int64_t side = image_size / patch_size;
+    shapes.expect("vision_model.embeddings.position_embedding.weight",
+                  {derived_size("(image_size/patch_size)^2+1", side * side + 1, {config_size(v, "image_size", image_size), patch}), h});
+    shapes.expect_count("vision_model.encoder.layers.", config_size(v, "num_hidden_layers", num_hidden_layers));
+    shapes.expect("vision_model.encoder.layers.0.mlp.fc1.weight", {config_size(v, "intermediate_size", intermediate_size), h});
+    shapes.expect("visual_projection.weight",
+                  {config_size(projection_config(model, v, "clip_vision_model"), "projection_dim", projection_dim), h});
 }
 
 namespace {

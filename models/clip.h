@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "core/io/raw_tensor.h"
 #include "models/activation.h"
 #include "models/text_encoder.h"
 
@@ -36,6 +37,8 @@ struct ClipTextConfig {
     // `model` is the whole config.json: model_type "clip" (reads text_config, projection_dim at the
     // top level as CLIPModel does) or "clip_text_model" (the text config itself).
     static ClipTextConfig from_hf(const HfConfig& model);
+    // Before building: every size against the checkpoint's tensors (checkpoint_shapes.h); `model` as for from_hf.
+    void check_checkpoint(const HfConfig& model, const TensorMap& tensors, const std::string& checkpoint) const;
 };
 
 struct ClipVisionConfig {
@@ -52,6 +55,8 @@ struct ClipVisionConfig {
 
     // model_type "clip" (vision_config + top-level projection_dim) or "clip_vision_model".
     static ClipVisionConfig from_hf(const HfConfig& model);
+    // Before building: every size against the checkpoint's tensors (checkpoint_shapes.h); `model` as for from_hf.
+    void check_checkpoint(const HfConfig& model, const TensorMap& tensors, const std::string& checkpoint) const;
 };
 
 struct SiglipTextConfig {
@@ -67,6 +72,8 @@ struct SiglipTextConfig {
 
     // model_type "siglip" (text_config) or "siglip_text_model".
     static SiglipTextConfig from_hf(const HfConfig& model);
+    // Before building: every size against the checkpoint's tensors (checkpoint_shapes.h); `model` as for from_hf.
+    void check_checkpoint(const HfConfig& model, const TensorMap& tensors, const std::string& checkpoint) const;
 };
 
 std::unique_ptr<TextEncoder> make_clip_text_encoder(const ClipTextConfig& config);

@@ -8,6 +8,7 @@
 
 #include "core/io/errors.h"
 #include "core/io/torch/strict_loader.h"
+#include "models/checkpoint_shapes.h"
 #include "models/layers.h"
 
 namespace syn::models {
@@ -18,10 +19,24 @@ void GPTConfig::validate(const std::string& source) const {
     auto fail = [&](const std::string& what) { throw file_error(source, "transformer_config: " + what); };
     if (vocab_size <= 0 || block_size <= 0 || n_layer <= 0 || n_head <= 0 || n_embd <= 0)
         fail("vocab_size, block_size, n_layer, n_head and n_embd must be positive");
+    for (int64_t v : {vocab_size, block_size, n_layer, n_head, n_embd})
+        if (v > kMaxConfigSize) fail("sizes must be at most " + std::to_string(kMaxConfigSize) + ", got " + std::to_string(v));
     if (n_embd % n_head != 0)
         fail("n_head (" + std::to_string(n_head) + ") does not divide n_embd (" + std::to_string(n_embd) + ")");
     if (n_unmasked != 0)
         fail("n_unmasked = " + std::to_string(n_unmasked) + " is not supported (only 0, a fully causal GPT)");
+}
+
+void GPTConfig::check_checkpoint(const TensorMap& tensors, const std::string& checkpoint, const std::string& source) const {
+    auto size = [&](const char* key, int64_t value) {
+        return ConfigSize{std::string("transformer_config.params.") + key, value, true, source};
+    };
+    const CheckpointShapes shapes(tensors, checkpoint, tensors.count("transformer.tok_emb.weight") ? "transformer." : "");
+    const ConfigSize embd = size("n_embd", n_embd), vocab = size("vocab_size", vocab_size);
+    shapes.expect("tok_emb.weight", {vocab, embd});
+    shapes.expect("pos_emb", {derived_size("1", 1, {}), size("block_size", block_size), embd});
+    shapes.expect_count("blocks.", size("n_layer", n_layer));
+    shapes.expect("head.weight", {vocab, embd});
 }
 
 int64_t GPTConfig::parameter_count() const {

@@ -41,6 +41,9 @@ struct GPTConfig {
 
     // Throws syn::Error naming `source` for impossible sizes or n_unmasked != 0.
     void validate(const std::string& source) const;
+    // Before building: the sizes against a checkpoint's tensors (checkpoint_shapes.h); `source`
+    // names the config file.
+    void check_checkpoint(const TensorMap& tensors, const std::string& checkpoint, const std::string& source) const;
     int64_t parameter_count() const;
 };
 

@@ -91,11 +91,32 @@ std::unique_ptr<TextEncoder> build_text_encoder(const HfConfig& config) {
     throw file_error(config.source(), "unhandled model family");
 }
 
+void check_text_checkpoint(const HfConfig& config, const TensorMap& tensors, const std::string& checkpoint) {
+    switch (detect_family(config)) {
+        case Family::bert: return BertConfig::from_hf(config, false).check_checkpoint(config, tensors, checkpoint);
+        case Family::roberta: return BertConfig::from_hf(config, true).check_checkpoint(config, tensors, checkpoint);
+        case Family::clip_text: return ClipTextConfig::from_hf(config).check_checkpoint(config, tensors, checkpoint);
+        case Family::t5: return T5Config::from_hf(config).check_checkpoint(config, tensors, checkpoint);
+        case Family::siglip_text: return SiglipTextConfig::from_hf(config).check_checkpoint(config, tensors, checkpoint);
+    }
+}
+
 std::unique_ptr<TextEncoder> load_text_encoder(const std::string& folder, c10::Device device, c10::ScalarType dtype) {
     const HfConfig config = HfConfig::load(folder);
-    auto encoder = build_text_encoder(config);
+    // An unsupported or malformed config fails before its weights are read.
+    switch (detect_family(config)) {
+        case Family::bert: BertConfig::from_hf(config, false); break;
+        case Family::roberta: BertConfig::from_hf(config, true); break;
+        case Family::clip_text: ClipTextConfig::from_hf(config); break;
+        case Family::t5: T5Config::from_hf(config); break;
+        case Family::siglip_text: SiglipTextConfig::from_hf(config); break;
+    }
     const LoadedCheckpoint checkpoint = load_checkpoint(folder_of(folder));
-    encoder->load_weights(rename_legacy_keys(checkpoint.tensors), checkpoint.path);
+    const TensorMap tensors = rename_legacy_keys(checkpoint.tensors);
+    // Sizes are held against the checkpoint before the module allocates them.
+    check_text_checkpoint(config, tensors, checkpoint.path);
+    auto encoder = build_text_encoder(config);
+    encoder->load_weights(tensors, checkpoint.path);
     encoder->to(device, dtype);
     return encoder;
 }
@@ -106,8 +127,10 @@ std::unique_ptr<ClipVisionEncoder> load_clip_vision(const std::string& folder, c
     const std::string type = config.model_type();
     if (type != "clip" && type != "clip_vision_model")
         throw file_error(config.source(), "model_type '" + type + "' is not a CLIP model (expected clip or clip_vision_model)");
-    auto encoder = std::make_unique<ClipVisionEncoder>(ClipVisionConfig::from_hf(config));
+    const ClipVisionConfig vision = ClipVisionConfig::from_hf(config);
     const LoadedCheckpoint checkpoint = load_checkpoint(folder_of(folder));
+    vision.check_checkpoint(config, checkpoint.tensors, checkpoint.path);
+    auto encoder = std::make_unique<ClipVisionEncoder>(vision);
     encoder->load_weights(checkpoint.tensors, checkpoint.path);
     encoder->to(device, dtype);
     return encoder;

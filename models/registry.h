@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/io/raw_tensor.h"
 #include "models/clip.h"
 #include "models/pooling.h"
 #include "models/text_encoder.h"
@@ -27,6 +28,10 @@ Family detect_family(const HfConfig& config);
 
 // A module of the config's shape with random weights (benchmarks, tests).
 std::unique_ptr<TextEncoder> build_text_encoder(const HfConfig& config);
+
+// Holds every size of the config against the checkpoint's tensors (no module is built): a
+// mismatch -> syn::Error naming the config key and the tensor.
+void check_text_checkpoint(const HfConfig& config, const TensorMap& tensors, const std::string& checkpoint);
 
 // config.json + weights of `folder` (or of a config.json path's folder). A checkpoint of another
 // family fails in the strict loader, listing the missing keys.

@@ -8,6 +8,7 @@
 #include "core/io/errors.h"
 #include "core/io/hf_config.h"
 #include "core/io/torch/strict_loader.h"
+#include "models/checkpoint_shapes.h"
 #include "models/layers.h"
 
 namespace syn::models {
@@ -16,15 +17,15 @@ using namespace detail;
 
 T5Config T5Config::from_hf(const HfConfig& config) {
     T5Config c;
-    c.vocab_size = config.get_int("vocab_size", c.vocab_size);
-    c.d_model = config.get_int("d_model", c.d_model);
-    c.d_kv = config.get_int("d_kv", c.d_kv);
-    c.d_ff = config.get_int("d_ff", c.d_ff);
-    c.num_layers = config.get_int("num_layers", c.num_layers);
-    c.num_heads = config.get_int("num_heads", c.num_heads);
-    c.relative_attention_num_buckets = config.get_int("relative_attention_num_buckets", c.relative_attention_num_buckets);
+    c.vocab_size = config.get_size("vocab_size", c.vocab_size);
+    c.d_model = config.get_size("d_model", c.d_model);
+    c.d_kv = config.get_size("d_kv", c.d_kv);
+    c.d_ff = config.get_size("d_ff", c.d_ff);
+    c.num_layers = config.get_size("num_layers", c.num_layers);
+    c.num_heads = config.get_size("num_heads", c.num_heads);
+    c.relative_attention_num_buckets = config.get_size("relative_attention_num_buckets", c.relative_attention_num_buckets);
     c.relative_attention_max_distance =
-        config.get_int("relative_attention_max_distance", c.relative_attention_max_distance);
+        config.get_size("relative_attention_max_distance", c.relative_attention_max_distance);
     c.layer_norm_epsilon = config.get_double("layer_norm_epsilon", c.layer_norm_epsilon);
 
     // As T5Config.__init__: "[gated-]<act>", and "gated-gelu" means gelu_new for backward
@@ -74,6 +75,22 @@ at::Tensor t5_relative_position_buckets(int64_t q_len, int64_t k_len, bool bidir
     auto if_large = max_exact + large.nan_to_num(0.0, 0.0, 0.0).to(at::kLong);
     if_large = at::min(if_large, at::full_like(if_large, num_buckets - 1));
     return buckets + at::where(is_small, relative, if_large);
+}
+
+void T5Config::check_checkpoint(const HfConfig& config, const TensorMap& tensors, const std::string& checkpoint) const {
+    const CheckpointShapes shapes(tensors, checkpoint);
+    const ConfigSize model = config_size(config, "d_model", d_model);
+    const ConfigSize heads = config_size(config, "num_heads", num_heads);
+    // transformers saves the tied token embedding as shared.weight (older files: encoder.embed_tokens.weight).
+    const std::string embedding = tensors.count("shared.weight") ? "shared.weight" : "encoder.embed_tokens.weight";
+    shapes.expect(embedding, {config_size(config, "vocab_size", vocab_size), model});
+    shapes.expect_count("encoder.block.", config_size(config, "num_layers", num_layers));
+    const std::string attention = "encoder.block.0.layer.0.SelfAttention.";
+    shapes.expect(attention + "q.weight",
+                  {derived_size("num_heads*d_kv", num_heads * d_kv, {heads, config_size(config, "d_kv", d_kv)}), model});
+    shapes.expect(attention + "relative_attention_bias.weight",
+                  {config_size(config, "relative_attention_num_buckets", relative_attention_num_buckets), heads});
+    shapes.expect("encoder.block.0.layer.1.DenseReluDense.wo.weight", {model, config_size(config, "d_ff", d_ff)});
 }
 
 namespace {

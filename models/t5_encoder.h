@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "core/io/raw_tensor.h"
 #include "models/activation.h"
 #include "models/text_encoder.h"
 
@@ -29,6 +30,8 @@ struct T5Config {
 
     // feed_forward_proj "relu", "gated-gelu" or "[gated-]<act>"; anything else -> syn::Error.
     static T5Config from_hf(const HfConfig& config);
+    // Before building: every size against the checkpoint's tensors (checkpoint_shapes.h).
+    void check_checkpoint(const HfConfig& config, const TensorMap& tensors, const std::string& checkpoint) const;
 };
 
 std::unique_ptr<TextEncoder> make_t5_encoder(const T5Config& config);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/io/checkpoint.h"
+#include "core/io/atomic_file.h"
 #include "core/io/errors.h"
 #include "core/io/torch/strict_loader.h"
 
@@ -173,13 +174,7 @@ TamingConfig parse_taming_config(const std::string& text, const std::string& sou
     return out;
 }
 
-TamingConfig read_taming_config(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw file_error(path, "cannot open the taming config");
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_taming_config(text.str(), path);
-}
+TamingConfig read_taming_config(const std::string& path) { return parse_taming_config(read_file(path), path); }
 
 std::string find_taming_config(const std::string& folder) {
     std::error_code ec;
@@ -205,6 +200,9 @@ TamingModel load_taming_files(const std::string& config_path, const std::string&
     out.config = read_taming_config(config_path);
     auto checkpoint = load_checkpoint(checkpoint_path);
     out.checkpoint = checkpoint.path;
+    // Sizes are held against the checkpoint before the modules allocate them.
+    out.config.first_stage.check_checkpoint(checkpoint.tensors, checkpoint.path, out.config.source);
+    out.config.transformer.check_checkpoint(checkpoint.tensors, checkpoint.path, out.config.source);
     out.vqgan = std::make_unique<VQGAN>(out.config.first_stage);
     out.vqgan->load_weights(checkpoint.tensors, checkpoint.path);
     out.gpt = std::make_unique<MinGPT>(out.config.transformer);

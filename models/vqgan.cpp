@@ -10,6 +10,7 @@
 
 #include "core/io/errors.h"
 #include "core/io/torch/strict_loader.h"
+#include "models/checkpoint_shapes.h"
 #include "models/layers.h"
 
 namespace syn::models {
@@ -22,7 +23,11 @@ int64_t VQGANConfig::latent_size() const {
 
 void VQGANConfig::validate(const std::string& source) const {
     auto fail = [&](const std::string& what) { throw file_error(source, "first_stage_config: " + what); };
-    if (ch_mult.empty()) fail("ddconfig.ch_mult is empty");
+    if (ch_mult.empty() || ch_mult.size() > 16) fail("ddconfig.ch_mult must have 1 to 16 levels");
+    for (int64_t v : {embed_dim, n_embed, z_channels, ch, in_channels, out_ch, num_res_blocks, resolution})
+        if (v > kMaxConfigSize) fail("sizes must be at most " + std::to_string(kMaxConfigSize) + ", got " + std::to_string(v));
+    for (int64_t m : ch_mult)
+        if (m > 64) fail("ddconfig.ch_mult entries must be at most 64, got " + std::to_string(m));
     if (embed_dim <= 0 || n_embed <= 0 || z_channels <= 0 || ch <= 0 || in_channels <= 0 || out_ch <= 0 ||
         num_res_blocks < 0 || resolution <= 0)
         fail("sizes (embed_dim, n_embed, z_channels, ch, in_channels, out_ch, resolution) must be positive");
@@ -34,6 +39,29 @@ void VQGANConfig::validate(const std::string& source) const {
     if (resolution % factor != 0)
         fail("resolution " + std::to_string(resolution) + " does not halve evenly " +
              std::to_string(ch_mult.size() - 1) + " times");
+}
+
+void VQGANConfig::check_checkpoint(const TensorMap& tensors, const std::string& checkpoint,
+                                   const std::string& source) const {
+    const std::string p = "first_stage_config.params.";
+    auto size = [&](const std::string& key, int64_t value) { return ConfigSize{p + key, value, true, source}; };
+    const CheckpointShapes shapes(tensors, checkpoint,
+                                  tensors.count("first_stage_model.quantize.embedding.weight") ? "first_stage_model." : "");
+    const ConfigSize k3 = derived_size("3", 3, {}), k1 = derived_size("1", 1, {});
+    const int64_t levels = static_cast<int64_t>(ch_mult.size());
+    auto width = [&](int64_t level) {
+        return size("ddconfig.ch*ch_mult[" + std::to_string(level) + "]", ch * ch_mult[level]);
+    };
+    shapes.expect("encoder.conv_in.weight", {size("ddconfig.ch", ch), size("ddconfig.in_channels", in_channels), k3, k3});
+    shapes.expect_count("encoder.down.", size("ddconfig.ch_mult (levels)", levels));
+    shapes.expect_count("encoder.down.0.block.", size("ddconfig.num_res_blocks", num_res_blocks));
+    for (int64_t i = 0; i < levels && num_res_blocks > 0; ++i)
+        shapes.expect("encoder.down." + std::to_string(i) + ".block.0.conv1.weight",
+                      {width(i), i == 0 ? size("ddconfig.ch", ch) : width(i - 1), k3, k3});
+    shapes.expect("quant_conv.weight", {size("embed_dim", embed_dim), size("ddconfig.z_channels", z_channels), k1, k1});
+    shapes.expect("quantize.embedding.weight", {size("n_embed", n_embed), size("embed_dim", embed_dim)});
+    shapes.expect("decoder.conv_in.weight", {width(levels - 1), size("ddconfig.z_channels", z_channels), k3, k3});
+    shapes.expect("decoder.conv_out.weight", {size("ddconfig.out_ch", out_ch), width(0), k3, k3});
 }
 
 namespace {

@@ -42,6 +42,9 @@ struct VQGANConfig {
     // Throws syn::Error naming `source` for sizes the modules cannot be built with (GroupNorm(32)
     // needs every width to be a multiple of 32, the resolution must halve evenly, ...).
     void validate(const std::string& source) const;
+    // Before building: the sizes against a checkpoint's tensors (checkpoint_shapes.h); `source`
+    // names the config file.
+    void check_checkpoint(const TensorMap& tensors, const std::string& checkpoint, const std::string& source) const;
 };
 
 struct VQEncoding {

@@ -903,9 +903,10 @@ int MainWindow::searchPrompt(const QString& prompt, int k) {
     const std::size_t n = static_cast<std::size_t>(std::max(1, k));
     return submit(
         "Nearest captions: " + prompt.left(40),
-        [dataset, text, models, n](const syn::run::ProgressSink& p, const syn::run::CancelToken* c) -> std::shared_ptr<const void> {
+        [dataset, text, models, n, session = &worker_->session()](const syn::run::ProgressSink& p,
+                                                                  const syn::run::CancelToken* c) -> std::shared_ptr<const void> {
             const auto unique = syn::data::unique_texts(*dataset);
-            return std::make_shared<PromptResult>(nearest_captions(text, unique.texts, models, n, p, c));
+            return std::make_shared<PromptResult>(nearest_captions(text, unique.texts, models, n, p, c, session));
         },
         [this](std::shared_ptr<const void> r) {
             prompt_->showResult(*std::static_pointer_cast<const PromptResult>(r));

@@ -80,6 +80,14 @@ int64_t HfConfig::get_int(const std::string& key, int64_t fallback) const {
     return (!v || v->is_null()) ? fallback : get_int(key);
 }
 
+int64_t HfConfig::get_size(const std::string& key, int64_t fallback, int64_t minimum) const {
+    const int64_t v = get_int(key, fallback);
+    if (v < minimum || v > kMaxSize)
+        throw file_error(source_, "key '" + key + "' = " + std::to_string(v) + " must be an integer from " +
+                                      std::to_string(minimum) + " to " + std::to_string(kMaxSize));
+    return v;
+}
+
 double HfConfig::get_double(const std::string& key, double fallback) const {
     const nlohmann::json* v = find(key);
     return (!v || v->is_null()) ? fallback : get_double(key);

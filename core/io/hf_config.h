@@ -31,6 +31,11 @@ public:
     double get_double(const std::string& key, double fallback) const;
     std::string get_string(const std::string& key, const std::string& fallback) const;
     bool get_bool(const std::string& key, bool fallback) const;
+    // A size (layers, widths, vocabulary, positions): an integer in [minimum, kMaxSize], else
+    // syn::Error "<file>: key 'x' = -5 must be an integer from 1 to 2147483647". Bounded so that no
+    // product of two sizes overflows and a hostile value fails here, not in an allocation.
+    static constexpr int64_t kMaxSize = 2147483647;
+    int64_t get_size(const std::string& key, int64_t fallback, int64_t minimum = 1) const;
 
     // A nested sub-config ("text_config", "vision_config"), with the source named "file:text_config".
     // Missing -> an empty config (HF fills defaults), wrong type -> error.

@@ -10,6 +10,7 @@
 
 #include "core/io/errors.h"
 #include "core/io/model_store.h"
+#include "core/io/output_folder.h"
 #include "core/io/safetensors.h"
 #include "core/io/sentence_transformers.h"
 #include "core/io/hf_config.h"
@@ -138,6 +139,7 @@ int cli_main(int argc, char** argv, const FigureWriter& figures) {
     embed->add_option("--in", embed_in, "Text file, one text per line")->required();
     embed->add_option("--out", embed_out, "Output .safetensors (tensor 'embeddings' [N, D])")->required();
     embed->callback([&] {
+        check_output_file(embed_out);
         auto texts = read_text_lines(embed_in);
         install_interrupt_handler(&cancel);
         EmbedResult r = embed_texts(texts, eo, bar.sink(), &cancel);
@@ -179,6 +181,7 @@ int cli_main(int argc, char** argv, const FigureWriter& figures) {
     sts->add_flag("!--no-cache", so.use_cache, "Do not read or write the embedding cache");
     sts->add_option("--out", sts_out, "Output folder")->required();
     sts->callback([&] {
+        check_output_folder(sts_out);  // before any work: a run never computes for an unwritable --out
         install_interrupt_handler(&cancel);
         StsResult r = run_sts(so, bar.sink(), &cancel);
         install_interrupt_handler(nullptr);
@@ -205,7 +208,7 @@ int cli_main(int argc, char** argv, const FigureWriter& figures) {
     } catch (const Cancelled& c) {
         std::fprintf(stderr, "\ncancelled during %s: completed work is cached; nothing was half-written\n",
                      c.where.c_str());
-        return 130;
+        return interrupt_exit_status();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 1;

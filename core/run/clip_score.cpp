@@ -10,6 +10,7 @@
 #include "core/io/model_store.h"
 #include "core/run/device_choice.h"
 #include "core/run/embed_job.h"
+#include "core/run/session.h"
 #include "models/clip.h"
 #include "models/registry.h"
 
@@ -74,7 +75,8 @@ at::Tensor clip_pixel_values(const std::vector<models::RgbImage>& images, const 
     return out;
 }
 
-ClipScorer::ClipScorer(const std::string& clip_model, const std::string& device) : device_option_(device) {
+ClipScorer::ClipScorer(const std::string& clip_model, const std::string& device, ModelSession* session)
+    : device_option_(device), session_(session) {
     auto resolved = resolve_model(clip_model);
     if (!resolved)
         throw Error("CLIP model '" + clip_model + "' is not in the local Hugging Face cache (" + hf_hub_cache_dir() +
@@ -83,7 +85,8 @@ ClipScorer::ClipScorer(const std::string& clip_model, const std::string& device)
     const DeviceChoice dc = choose_device(device, "float32");
     device_ = dc.device;
     image_config_ = models::ClipImageConfig::load(folder_);
-    vision_ = models::load_clip_vision(folder_, dc.device, dc.dtype);
+    if (session_) vision_ = session_->clip_vision(folder_, dc);
+    else vision_ = models::load_clip_vision(folder_, dc.device, dc.dtype);
 }
 
 ClipScorer::~ClipScorer() = default;
@@ -105,6 +108,7 @@ at::Tensor ClipScorer::text_embeds(const std::vector<std::string>& texts, bool u
     eo.dtype = "float32";
     eo.use_cache = use_cache;
     eo.cache_root = cache_root;
+    eo.session = session_;
     EmbedResult r = embed_texts(texts, eo, progress, cancel);
     if (truncated) *truncated = r.truncated_texts;
     return at::from_blob(r.rows.data(), {static_cast<int64_t>(texts.size()), r.dim}, at::kFloat).clone();

@@ -18,6 +18,8 @@ class ClipVisionEncoder;
 
 namespace syn::run {
 
+class ModelSession;
+
 enum class ClipScoreKind { cos100, hessel };
 
 // image_embeds [I, P], text_embeds [T, P] (either normalised or not) -> scores [I, T].
@@ -37,7 +39,8 @@ class ClipScorer {
 public:
     // `clip_model`: a folder, or a hub / catalog id in the local Hugging Face cache (else syn::Error
     // naming the cache). `device`: auto, cpu, cuda, cuda:N.
-    ClipScorer(const std::string& clip_model, const std::string& device);
+    // `session` (may be null) keeps the vision tower and the text encoder resident between scorers.
+    ClipScorer(const std::string& clip_model, const std::string& device, ModelSession* session = nullptr);
     ~ClipScorer();
     ClipScorer(const ClipScorer&) = delete;
     ClipScorer& operator=(const ClipScorer&) = delete;
@@ -60,7 +63,8 @@ private:
     std::string folder_, device_option_;
     c10::Device device_ = c10::Device(c10::kCPU);
     models::ClipImageConfig image_config_;
-    std::unique_ptr<models::ClipVisionEncoder> vision_;
+    std::shared_ptr<models::ClipVisionEncoder> vision_;
+    ModelSession* session_ = nullptr;
 };
 
 }  // namespace syn::run

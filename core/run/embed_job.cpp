@@ -19,6 +19,7 @@
 #include "core/run/device_choice.h"
 #include "core/run/embedding_cache.h"
 #include "core/run/sentence_transformers_embed.h"
+#include "core/run/session.h"
 #include "core/text/tokenizer.h"
 #include "models/pooling.h"
 #include "models/registry.h"
@@ -139,22 +140,16 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
     }
     result.unique_texts = unique.size();
 
-    if (progress) progress("loading " + options.model, 0, 1);
-    std::unique_ptr<models::TextEncoder> encoder = models::load_text_encoder(encoder_folder, dc.device, dc.dtype);
-    result.family = models::family_name(encoder->family());
-    if (!st || !st->uses_pipeline()) models::check_pooling(*encoder, pooling.kind);
-    std::unique_ptr<text::Tokenizer> tokenizer = text::load_tokenizer(encoder_folder);
+    // The cache first: when every text is cached, nothing is loaded (a prompt search over cached
+    // captions, a re-run of STS).
     result.fingerprint = model_fingerprint(encoder_folder);
-    if (st) {
-        st->bind(*encoder, *tokenizer);  // widths, Dense weights, token limit, prompt length
-        result.fingerprint = st->fingerprint(result.fingerprint);
+    if (st) result.fingerprint = st->fingerprint(result.fingerprint);
+    std::shared_ptr<EmbeddingCache> cache;
+    if (options.use_cache) {
+        const std::string root = options.cache_root.empty() ? default_cache_root() : options.cache_root;
+        const EmbeddingCacheKey key{result.fingerprint, result.pooling, result.dtype};
+        cache = options.session ? options.session->embedding_cache(root, key) : std::make_shared<EmbeddingCache>(root, key);
     }
-    if (progress) progress("loading " + options.model, 1, 1);
-
-    std::unique_ptr<EmbeddingCache> cache;
-    if (options.use_cache)
-        cache = std::make_unique<EmbeddingCache>(options.cache_root.empty() ? default_cache_root() : options.cache_root,
-                                                 EmbeddingCacheKey{result.fingerprint, result.pooling, result.dtype});
 
     std::vector<std::vector<float>> unique_rows(unique.size());
     std::vector<size_t> todo;
@@ -168,8 +163,27 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
         todo.push_back(i);
     }
     result.from_cache = unique.size() - todo.size();
+    result.family = models::family_name(models::detect_family(HfConfig::load(encoder_folder)));
+
+    std::shared_ptr<const ResidentTextModel> loaded;
+    if (!todo.empty()) {
+        if (progress) progress("loading " + options.model, 0, 1);
+        if (options.session) {
+            loaded = options.session->text_model(encoder_folder, dc);
+        } else {
+            auto own = std::make_shared<ResidentTextModel>();
+            own->encoder = models::load_text_encoder(encoder_folder, dc.device, dc.dtype);
+            own->tokenizer = text::load_tokenizer(encoder_folder);
+            loaded = own;
+        }
+        if (!st || !st->uses_pipeline()) models::check_pooling(*loaded->encoder, pooling.kind);
+        if (st) st->bind(*loaded->encoder, *loaded->tokenizer);  // widths, Dense weights, token limit, prompt length
+        if (progress) progress("loading " + options.model, 1, 1);
+    }
 
     if (!todo.empty()) {
+        models::TextEncoder* encoder = loaded->encoder.get();
+        const text::Tokenizer* tokenizer = loaded->tokenizer.get();
         text::EncodeOptions eo;
         eo.add_special_tokens = true;
         // The encoder's positions, else (T5: relative positions) the tokenizer's model_max_length: never unbounded.

@@ -14,6 +14,8 @@
 
 namespace syn::run {
 
+class ModelSession;
+
 struct EmbedOptions {
     std::string model;            // a folder, a hub id in the HF cache, or a catalog id
     std::string pooling;          // "mean", "projected+l2", ...; "" = the catalog's STS default, else "mean"
@@ -26,6 +28,9 @@ struct EmbedOptions {
     int64_t chunk_texts = 4096;     // texts per cache shard (the unit of resumption)
     bool use_cache = true;
     std::string cache_root;         // "" = default_cache_root()
+    // Keeps the encoder and the cache index resident between calls (session.h); null = load for
+    // this call only.
+    ModelSession* session = nullptr;
 };
 
 struct EmbedResult {

@@ -87,6 +87,11 @@ EmbeddingCache::EmbeddingCache(const std::string& root, const EmbeddingCacheKey&
     const std::string key_path = (fs::path(folder_) / "key.json").string();
     if (!fs::exists(key_path)) write_file_atomically(key_path, key_json.dump(2));
 
+    refresh();
+}
+
+void EmbeddingCache::refresh() {
+    std::error_code ec;
     // The shards, in name order (shard-<time>-...: oldest first), without the temporary files of
     // interrupted atomic writes (write_file_atomically: "<path>.tmp.XXXXXX", removed on failure
     // but left behind by a kill) or anything else.
@@ -96,7 +101,7 @@ EmbeddingCache::EmbeddingCache(const std::string& root, const EmbeddingCacheKey&
         const std::string name = p.filename().string();
         if (name.find(".tmp.") != std::string::npos || p.extension() != ".safetensors") continue;
         std::error_code type_ec;
-        if (!it->is_regular_file(type_ec)) continue;
+        if (!it->is_regular_file(type_ec) || indexed_.count(name)) continue;
         paths.push_back(p);
     }
     if (ec) throw file_error(folder_, "cannot list the embedding cache folder: " + ec.message());
@@ -111,6 +116,7 @@ EmbeddingCache::EmbeddingCache(const std::string& root, const EmbeddingCacheKey&
     std::vector<Shard> shards;
     for (const fs::path& p : paths) {
         const std::string path = p.string();
+        indexed_.insert(p.filename().string());  // read once, whether kept or set aside
         SafetensorsFile file;
         try {
             file = read_safetensors(path);
@@ -137,7 +143,9 @@ EmbeddingCache::EmbeddingCache(const std::string& root, const EmbeddingCacheKey&
     }
 
     // The width most cached rows have (ties: the oldest shard's); shards of another width are set aside.
+    // Rows indexed before keep their width.
     std::map<int64_t, int64_t> rows_by_width;
+    if (dim_ != 0) rows_by_width[dim_] += static_cast<int64_t>(index_.size()) + (int64_t(1) << 62);
     for (const Shard& s : shards) rows_by_width[s.embeddings->shape[1]] += s.embeddings->shape[0];
     for (const Shard& s : shards) {
         const int64_t d = s.embeddings->shape[1];
@@ -209,6 +217,7 @@ void EmbeddingCache::store(const std::vector<std::string>& texts, const std::vec
     const std::string name = "shard-" + std::to_string(stamp) + "-" + std::to_string(index_.size()) + ".safetensors";
     write_safetensors((fs::path(folder_) / name).string(), shard, {{"format", "synesthesia-embedding-cache-1"}},
                       {"embeddings", "text_sha256"});
+    indexed_.insert(name);
     dim_ = dim;
     for (const auto& [dg, i] : fresh)
         index_.emplace(dg, std::vector<float>(rows.begin() + i * dim, rows.begin() + (i + 1) * dim));

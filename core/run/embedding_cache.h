@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -38,6 +39,10 @@ public:
     // Throws syn::Error only when the folder itself cannot be created or listed.
     EmbeddingCache(const std::string& root, const EmbeddingCacheKey& key);
 
+    // Indexes shards that appeared in the folder since (written by another process); shards already
+    // read are not read again. The resident session calls it before handing the cache out.
+    void refresh();
+
     // One line per shard set aside by the constructor: "<shard>: <why>; moved to <where>".
     const std::vector<std::string>& set_aside() const { return set_aside_; }
 
@@ -61,6 +66,7 @@ private:
     int64_t dim_ = 0;
     std::unordered_map<Digest, std::vector<float>, DigestHash> index_;
     std::vector<std::string> set_aside_;
+    std::set<std::string> indexed_;  // shard file names read (kept or set aside)
 
     void set_aside_shard(const std::string& path, const std::string& why);
 };

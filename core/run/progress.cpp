@@ -61,13 +61,31 @@ void TerminalProgress::operator()(const std::string& stage, long long done, long
 
 namespace {
 CancelToken* g_interrupt_token = nullptr;
+volatile std::sig_atomic_t g_signal = 0;         // the first SIGINT/SIGTERM received
+constexpr unsigned kGraceSeconds = 3;
+
+void write_stderr(const char* text, size_t size) {
+    ssize_t ignored = ::write(STDERR_FILENO, text, size);
+    (void)ignored;
+}
+
+// The job did not reach a cancellation point in time (it is inside a checkpoint read, a module
+// construction or one long kernel): stop the process. Outputs are staged in a hidden folder and
+// committed by one rename (core/io/output_folder.h), so nothing half-written becomes visible.
+extern "C" void on_grace_expired(int) {
+    const char msg[] = "interrupted: the current step did not stop in time; quitting (nothing was written)\n";
+    write_stderr(msg, sizeof msg - 1);
+    ::_exit(128 + static_cast<int>(g_signal));
+}
 
 extern "C" void on_interrupt(int sig) {
     if (g_interrupt_token && !g_interrupt_token->cancelled()) {
+        g_signal = sig;
         g_interrupt_token->cancel();
-        const char msg[] = "\ninterrupted: stopping after the current batch (Ctrl-C again to quit now)\n";
-        ssize_t ignored = ::write(STDERR_FILENO, msg, sizeof msg - 1);
-        (void)ignored;
+        const char msg[] = "\ninterrupted: stopping (Ctrl-C again to quit now)\n";
+        write_stderr(msg, sizeof msg - 1);
+        std::signal(SIGALRM, on_grace_expired);
+        ::alarm(kGraceSeconds);
         return;
     }
     std::signal(sig, SIG_DFL);
@@ -81,9 +99,14 @@ void install_interrupt_handler(CancelToken* token) {
         std::signal(SIGINT, on_interrupt);
         std::signal(SIGTERM, on_interrupt);
     } else {
+        // The job returned (stopped or done): no grace timer may fire after it.
+        ::alarm(0);
+        std::signal(SIGALRM, SIG_DFL);
         std::signal(SIGINT, SIG_DFL);
         std::signal(SIGTERM, SIG_DFL);
     }
 }
+
+int interrupt_exit_status() { return 128 + (g_signal ? static_cast<int>(g_signal) : SIGINT); }
 
 }  // namespace syn::run

@@ -51,8 +51,16 @@ private:
     int last_percent_logged_ = -1;
 };
 
-// Installs a SIGINT/SIGTERM handler that cancels `token` (the first Ctrl-C); a second Ctrl-C
-// exits immediately. Pass nullptr to restore the default handlers.
+// Installs a SIGINT/SIGTERM handler: the first signal cancels `token`, and when the job has not
+// stopped 3 s later (it is inside a step with no cancellation point: a checkpoint read, a module
+// construction) the process exits with 128 + signal (outputs are staged and appear by one rename,
+// so none is half-written: core/io/output_folder.h). A second
+// signal kills the process at once. Pass nullptr to restore the default handlers (and disarm the
+// timer) when the job has returned.
 void install_interrupt_handler(CancelToken* token);
+
+// 130 after SIGINT, 143 after SIGTERM (130 when no signal came: a cancellation from elsewhere).
+int interrupt_exit_status();
+
 
 }  // namespace syn::run

@@ -21,6 +21,7 @@
 #include "core/data/mm_celeba_hq.h"
 #include "core/eval/significance.h"
 #include "core/io/atomic_file.h"
+#include "core/io/output_folder.h"
 #include "core/io/errors.h"
 #include "core/io/hf_config.h"
 #include "core/io/image_header.h"
@@ -30,6 +31,7 @@
 #include "core/run/device_choice.h"
 #include "core/run/embed_job.h"
 #include "core/run/glue_command.h"
+#include "core/run/session.h"
 #include "core/run/t2i_job.h"
 #include "core/run/text_formats.h"
 #include "core/run/versions.h"
@@ -639,7 +641,9 @@ ScoreJobResult run_score(const ScoreJobOptions& options, const ProgressSink& pro
         }
     }
 
-    ClipScorer clip(options.clip_model, options.device);
+    // One session for the run: the CLIP text tower is loaded once for the captions and the prompts.
+    ModelSession session;
+    ClipScorer clip(options.clip_model, options.device, &session);
     result.clip_folder = clip.folder();
     result.device = clip.device();
     log("CLIP model " + clip.folder() + " on " + result.device);
@@ -816,7 +820,7 @@ std::string score_table_csv(const ScoreJobResult& r) {
 
 std::vector<std::string> write_score_outputs(const ScoreJobResult& r, const ScoreJobOptions& o,
                                              const std::string& out_dir) {
-    fs::create_directories(out_dir);
+    StagedOutputFolder staged(out_dir);  // all four files appear together (core/io/output_folder.h)
     auto number = [](double v) { return finite(v) ? json(v) : json(nullptr); };
     auto mean_sd_json = [&](const MeanSd& m) { return json{{"mean", number(m.mean)}, {"sd", number(m.sd)}, {"n", m.n}}; };
     auto is_json = [&](const InceptionScoreValue& v) {
@@ -900,11 +904,10 @@ std::vector<std::string> write_score_outputs(const ScoreJobResult& r, const Scor
                                                                     {"table3.csv", score_table_csv(r)},
                                                                     {"score_manifest.json", m.dump(2) + "\n"}};
     std::vector<std::string> written;
-    for (const auto& [name, text] : files) {
-        const std::string path = (fs::path(out_dir) / name).string();
-        write_file_atomically(path, text);
-        written.push_back(path);
-    }
+    for (const auto& [name, text] : files)
+        write_file_atomically((fs::path(staged.path()) / name).string(), text);
+    staged.commit();
+    for (const auto& file : files) written.push_back((fs::path(out_dir) / file.first).string());
     return written;
 }
 
@@ -947,6 +950,7 @@ void add_score_command(CLI::App& app) {
         }
         st->options.use_cache = !st->no_cache;
         st->options.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+        check_output_folder(st->out);  // before any work
         TerminalProgress bar;
         const ScoreJobResult result = run_score(st->options, bar.sink());
         for (const auto& path : write_score_outputs(result, st->options, st->out))

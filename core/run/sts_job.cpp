@@ -11,6 +11,7 @@
 
 #include "core/eval/sts_metrics.h"
 #include "core/io/atomic_file.h"
+#include "core/io/output_folder.h"
 #include "core/io/errors.h"
 #include "core/io/sha256.h"
 #include "core/run/catalog.h"
@@ -421,12 +422,10 @@ std::string sts_pairs_csv(const StsResult& r) {
 
 std::vector<std::string> write_sts_outputs(const StsResult& result, const std::string& out_dir,
                                            const FigureWriter& figures) {
-    std::error_code ec;
-    fs::create_directories(out_dir, ec);
-    if (ec) throw file_error(out_dir, "cannot create the output folder: " + ec.message());
+    StagedOutputFolder staged(out_dir);
     std::vector<std::string> written;
     auto put = [&](const char* name, const std::string& content) {
-        std::string path = (fs::path(out_dir) / name).string();
+        std::string path = (fs::path(staged.path()) / name).string();
         write_file_atomically(path, content);
         written.push_back(path);
     };
@@ -435,9 +434,11 @@ std::vector<std::string> write_sts_outputs(const StsResult& result, const std::s
     put("results.json", sts_results_json(result).dump(2) + "\n");
     put("pairs.csv", sts_pairs_csv(result));
     if (figures) {
-        auto more = figures(result, out_dir);
+        auto more = figures(result, staged.path());
         written.insert(written.end(), more.begin(), more.end());
     }
+    staged.commit();
+    for (auto& path : written) path = staged.final_path_of(path);
     return written;
 }
 

@@ -85,8 +85,9 @@ std::string sts_table_latex(const StsResult& result);
 nlohmann::json sts_results_json(const StsResult& result);
 std::string sts_pairs_csv(const StsResult& result);
 
-// Writes table.md, table.tex, results.json, pairs.csv (each atomically) into out_dir, then calls
-// `figures` (when given) to add plots; returns the paths written.
+// Writes table.md, table.tex, results.json, pairs.csv and, when `figures` is given, the plots into
+// a staged folder that then replaces out_dir in one rename (core/io/output_folder.h: all or
+// nothing; an out_dir that is not an output folder is refused); returns the final paths.
 using FigureWriter = std::function<std::vector<std::string>(const StsResult&, const std::string& out_dir)>;
 std::vector<std::string> write_sts_outputs(const StsResult& result, const std::string& out_dir,
                                            const FigureWriter& figures = {});

@@ -8,6 +8,7 @@
 
 #include "core/data/mm_celeba_hq.h"
 #include "core/io/errors.h"
+#include "core/io/output_folder.h"
 #include "core/run/progress.h"
 #include "core/run/t2i_job.h"
 #include "core/run/text_formats.h"
@@ -112,6 +113,7 @@ void add_generate(CLI::App& app) {
             std::fprintf(stderr, "%zu prompts from %s (%s)\n", faces.samples.size(), st->data.c_str(), st->split.c_str());
         }
         if (st->o.prompts.empty()) throw Error("generate: give --prompt TEXT, --prompts FILE or --data DIR");
+        check_output_folder(st->o.out_dir);  // before any work
         install_interrupt_handler(&st->cancel);
         auto r = run_generate(st->o, st->bar.sink(), &st->cancel);
         install_interrupt_handler(nullptr);

@@ -1,4 +1,5 @@
 // The text-to-image probe's jobs: train the prefix map, generate faces.
+#include "core/run/session.h"
 #include "core/run/t2i_job.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -17,6 +18,7 @@
 
 #include "core/data/mm_celeba_hq.h"
 #include "core/io/atomic_file.h"
+#include "core/io/output_folder.h"
 #include "core/io/errors.h"
 #include "core/io/image_header.h"
 #include "core/io/safetensors.h"
@@ -373,14 +375,22 @@ GenerateJobResult run_generate(const GenerateJobOptions& o, const ProgressSink& 
     result.device = dc.device.str();
     result.dtype = dc.dtype_name;
 
-    auto model = models::load_taming(o.generator, dc.device, c10::kFloat);
+    // From the session: the second side of a face pair, or the next Generate, reuses the loaded
+    // generator (the VQGAN in float32, the GPT in dc.dtype).
+    std::shared_ptr<models::TamingModel> resident;
+    if (o.session) {
+        resident = o.session->taming(o.generator, dc);
+    } else {
+        resident = std::make_shared<models::TamingModel>(models::load_taming(o.generator, dc.device, c10::kFloat));
+        resident->gpt->to(dc.device, dc.dtype);
+    }
+    models::TamingModel& model = *resident;
     if (generator_fingerprint(model) != info.generator_fingerprint)
         result.warnings.push_back(o.mapping + " was trained against another copy or version of the generator than " +
                                   o.generator + " (its checkpoint's path, size or time differ)");
     if (model.gpt->config().n_embd != info.gpt_width)
         throw Error(o.mapping + ": the mapping outputs " + std::to_string(info.gpt_width) + " wide vectors, the GPT of " +
                     o.generator + " is " + std::to_string(model.gpt->config().n_embd) + " wide");
-    model.gpt->to(dc.device, dc.dtype);
     models::PrefixMapping mapping(info.text_dim, info.gpt_width);
     mapping.load_weights(read_safetensors(o.mapping).tensors, o.mapping);
     mapping.to(dc.device, c10::kFloat);
@@ -394,6 +404,7 @@ GenerateJobResult run_generate(const GenerateJobOptions& o, const ProgressSink& 
         eo.model = result.encoder;
         eo.pooling = info.pooling;
         eo.device = o.device;
+        eo.session = o.session;
         auto embedded = embed_texts(o.prompts, eo, progress, cancel);
         if (embedded.dim != info.text_dim)
             throw Error(o.mapping + ": the mapping takes " + std::to_string(info.text_dim) + " wide embeddings, " +
@@ -404,7 +415,6 @@ GenerateJobResult run_generate(const GenerateJobOptions& o, const ProgressSink& 
     SamplingOptions sampling = o.sampling;
     const int64_t side = model.vqgan->config().latent_size();
     if (sampling.num_tokens == 0) sampling.num_tokens = side * side;
-    if (!o.out_dir.empty()) fs::create_directories(o.out_dir);
 
     // Prompt-major output: faces[p * seeds + s].
     const int64_t seeds = static_cast<int64_t>(o.seeds.size());
@@ -448,11 +458,13 @@ GenerateJobResult run_generate(const GenerateJobOptions& o, const ProgressSink& 
     }
 
     if (!o.out_dir.empty()) {
+        // Every PNG and images.jsonl appear together (core/io/output_folder.h).
+        StagedOutputFolder staged(o.out_dir);
         std::string manifest;
         for (std::size_t i = 0; i < result.faces.size(); ++i) {
             GeneratedFace& face = result.faces[i];
             const std::string name = "p" + std::to_string(i / std::size_t(seeds)) + "_seed" + std::to_string(face.seed) + ".png";
-            face.path = (fs::path(o.out_dir) / name).string();
+            face.path = (fs::path(staged.path()) / name).string();
             cv::Mat rgb(face.height, face.width, CV_8UC3, face.rgb.data());
             cv::Mat bgr;
             cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
@@ -465,8 +477,11 @@ GenerateJobResult run_generate(const GenerateJobOptions& o, const ProgressSink& 
                             .dump() +
                         "\n";
         }
-        result.manifest = (fs::path(o.out_dir) / "images.jsonl").string();
+        result.manifest = (fs::path(staged.path()) / "images.jsonl").string();
         write_file_atomically(result.manifest, manifest);
+        staged.commit();
+        result.manifest = staged.final_path_of(result.manifest);
+        for (GeneratedFace& face : result.faces) face.path = staged.final_path_of(face.path);
     }
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return result;

@@ -19,6 +19,8 @@
 
 namespace syn::run {
 
+class ModelSession;
+
 // The random-embedding baseline: the map is fed random N(0, 1) vectors instead of text embeddings.
 inline constexpr const char* kRandomEncoder = "random";
 
@@ -81,6 +83,7 @@ struct GenerateJobOptions {
     std::string device = "auto";
     std::string dtype = "auto";         // GPT dtype: auto (see device_choice.h), float32, bfloat16, float16 (CUDA)
     std::string out_dir;                // PNGs + images.jsonl; "" = keep in memory only
+    ModelSession* session = nullptr;    // keeps the generator and encoder resident (session.h); null = load here
 };
 
 struct GeneratedFace {

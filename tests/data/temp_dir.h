@@ -33,6 +33,8 @@ public:
         return file.string();
     }
 
+    const std::filesystem::path& path() const { return path_; }
+
 private:
     std::filesystem::path path_;
 };

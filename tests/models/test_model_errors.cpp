@@ -8,6 +8,9 @@
 #include <fstream>
 #include <functional>
 #include <random>
+#include <sys/resource.h>
+#include <tuple>
+#include <unistd.h>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -20,6 +23,7 @@
 #include "models/pooling.h"
 #include "models/registry.h"
 #include "models/t5_encoder.h"
+#include "models/taming_config.h"
 #include "tests/support/shared_paths.h"
 
 namespace fs = std::filesystem;
@@ -109,13 +113,142 @@ TEST_F(BrokenFolder, MisShapedKeyIsListedWithShapes) {
                  {"mis-shaped", "text_model.encoder.layers.0.self_attn.q_proj.weight", "[32, 31]", "[32, 32]"});
 }
 
-TEST_F(BrokenFolder, WrongFamilyListsMissingKeys) {
+TEST_F(BrokenFolder, WrongFamilyNamesTheMissingTensor) {
     SYN_REQUIRE_SHARED();
-    // A CLIP checkpoint whose config.json says bert.
+    // A CLIP checkpoint whose config.json says bert: refused before a BERT module is built.
     write_config(read_json(fixture("tiny-bert") + "/config.json"));
     write_weights("tiny-clip", [](syn::TensorMap&) {});
     expect_error([&] { load_text_encoder(dir_.string()); },
-                 {"model.safetensors", "missing", "embeddings.word_embeddings.weight", "encoder.layer.0.attention.self.query.weight"});
+                 {"model.safetensors", "no tensor 'embeddings.word_embeddings.weight'", "config.json", "does not hold"});
+}
+
+// --- config values are validated and held against the checkpoint before anything is allocated ----
+
+// Runs `f` in a child process whose address space may grow by at most `extra_mb` over what it has
+// now (as `ulimit -v` would), and expects a syn::Error containing every one of `parts` there.
+[[noreturn]] void run_in_bounded_memory(const std::function<void()>& f, const std::vector<std::string>& parts,
+                                       long extra_mb) {
+    std::ifstream statm("/proc/self/statm");
+    long pages = 0;
+    statm >> pages;
+    const rlim_t limit = static_cast<rlim_t>(pages) * ::sysconf(_SC_PAGESIZE) + (static_cast<rlim_t>(extra_mb) << 20);
+    rlimit r{limit, limit};
+    ::setrlimit(RLIMIT_AS, &r);
+    try {
+        f();
+        std::fprintf(stderr, "no error\n");
+        std::_Exit(1);
+    } catch (const syn::Error& e) {
+        const std::string message = e.what();
+        for (const auto& part : parts)
+            if (message.find(part) == std::string::npos) {
+                std::fprintf(stderr, "'%s' not in: %s\n", part.c_str(), message.c_str());
+                std::_Exit(2);
+            }
+        std::_Exit(0);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "not a syn::Error: %s\n", e.what());
+        std::_Exit(3);
+    }
+}
+
+void expect_error_in_bounded_memory(const std::function<void()>& f, const std::vector<std::string>& parts,
+                                    long extra_mb = 512) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_EXIT(run_in_bounded_memory(f, parts, extra_mb), ::testing::ExitedWithCode(0), "");
+}
+
+TEST_F(BrokenFolder, BillionLayersFailByKeyInBoundedMemory) {
+    SYN_REQUIRE_SHARED();
+    auto config = read_json(fixture("tiny-bert") + "/config.json");
+    config["num_hidden_layers"] = 1000000000;
+    write_config(config);
+    write_weights("tiny-bert", [](syn::TensorMap&) {});
+    expect_error_in_bounded_memory([&] { load_text_encoder(dir_.string()); },
+                                   {"config.json", "num_hidden_layers", "1000000000", "model.safetensors", "2 entries"});
+}
+
+TEST_F(BrokenFolder, HostileSizesNameTheKey) {
+    SYN_REQUIRE_SHARED();
+    const auto base = read_json(fixture("tiny-bert") + "/config.json");
+    write_weights("tiny-bert", [](syn::TensorMap&) {});
+    for (const auto& [key, value] : std::vector<std::pair<std::string, int64_t>>{
+             {"hidden_size", 1000000000000}, {"vocab_size", -5}, {"max_position_embeddings", 0},
+             {"intermediate_size", int64_t(1) << 40}, {"num_attention_heads", -4}}) {
+        SCOPED_TRACE(key);
+        auto config = base;
+        config[key] = value;
+        write_config(config);
+        expect_error_in_bounded_memory([&] { load_text_encoder(dir_.string()); },
+                                       {"config.json", "key '" + key + "'", std::to_string(value)});
+    }
+}
+
+TEST_F(BrokenFolder, AbsentSizeIsNotSilentlyDefaulted) {
+    SYN_REQUIRE_SHARED();
+    auto config = read_json(fixture("tiny-bert") + "/config.json");
+    config.erase("hidden_size");  // BertConfig's default is 768; the checkpoint's width is 32
+    write_config(config);
+    write_weights("tiny-bert", [](syn::TensorMap&) {});
+    expect_error([&] { load_text_encoder(dir_.string()); },
+                 {"config.json", "key 'hidden_size' is absent, default 768", "embeddings.word_embeddings.weight", "[30522, 32]"});
+}
+
+TEST_F(BrokenFolder, EveryFamilysSizesAreHeldAgainstTheCheckpoint) {
+    SYN_REQUIRE_SHARED();
+    struct Case {
+        std::string fixture;
+        std::function<void(nlohmann::json&)> edit;
+        std::vector<std::string> parts;
+    };
+    const std::vector<Case> cases = {
+        {"tiny-bert", [](nlohmann::json& c) { c["num_hidden_layers"] = 1; }, {"num_hidden_layers' = 1", "2 entries encoder.layer.N"}},
+        {"tiny-bert", [](nlohmann::json& c) { c["intermediate_size"] = 64; }, {"intermediate_size' = 64", "intermediate.dense.weight"}},
+        {"tiny-roberta", [](nlohmann::json& c) { c["vocab_size"] = 77; }, {"vocab_size' = 77", "word_embeddings"}},
+        {"tiny-clip", [](nlohmann::json& c) { c["text_config"]["max_position_embeddings"] = 4096; },
+         {"config.json:text_config", "max_position_embeddings' = 4096", "position_embedding.weight"}},
+        {"tiny-clip", [](nlohmann::json& c) { c["projection_dim"] = 1000; }, {"projection_dim' = 1000", "text_projection.weight"}},
+        {"tiny-t5-encoder", [](nlohmann::json& c) { c["d_kv"] = 1024; }, {"num_heads*d_kv", "SelfAttention.q.weight"}},
+        {"tiny-t5-encoder", [](nlohmann::json& c) { c["num_layers"] = 100000; }, {"num_layers' = 100000", "encoder.block.N"}},
+        {"tiny-t5-encoder", [](nlohmann::json& c) { c["relative_attention_num_buckets"] = 1 << 30; },
+         {"relative_attention_num_buckets"}},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.fixture + ": " + c.parts.front());
+        auto config = read_json(fixture(c.fixture) + "/config.json");
+        c.edit(config);
+        write_config(config);
+        write_weights(c.fixture, [](syn::TensorMap&) {});
+        std::vector<std::string> parts = c.parts;
+        parts.push_back("config.json");
+        expect_error_in_bounded_memory([&] { load_text_encoder(dir_.string()); }, parts);
+    }
+}
+
+TEST_F(BrokenFolder, ClipVisionSizesAreHeldAgainstTheCheckpoint) {
+    SYN_REQUIRE_SHARED();
+    auto config = read_json(fixture("tiny-clip") + "/config.json");
+    config["vision_config"]["image_size"] = 30000 * int64_t(config["vision_config"]["patch_size"]);
+    write_config(config);
+    write_weights("tiny-clip", [](syn::TensorMap&) {});
+    expect_error_in_bounded_memory([&] { load_clip_vision(dir_.string()); },
+                                   {"config.json:vision_config", "(image_size/patch_size)^2+1", "position_embedding.weight"});
+}
+
+TEST_F(BrokenFolder, TamingSizesAreHeldAgainstTheCheckpoint) {
+    SYN_REQUIRE_SHARED();
+    const std::string weights = (fs::path(fixture("tiny-taming")) / "model.safetensors").string();
+    for (const auto& [key, value, part] : std::vector<std::tuple<std::string, int64_t, std::string>>{
+             {"n_layer", 1000000000, "transformer_config.params.n_layer"},
+             {"n_embd", int64_t(1) << 40, "sizes must be at most"},
+             {"block_size", 1 << 30, "transformer_config.params.block_size"}}) {
+        SCOPED_TRACE(key);
+        auto config = read_json(fixture("tiny-taming") + "/config.json");
+        config["model"]["params"]["transformer_config"]["params"][key] = value;
+        write_config(config);
+        expect_error_in_bounded_memory([&] { load_taming_files(path("config.json"), weights); },
+                                       {"config.json", part});
+    }
 }
 
 TEST_F(BrokenFolder, PoolerRefusedWithoutTrainedPooler) {

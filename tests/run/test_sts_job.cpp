@@ -128,11 +128,18 @@ TEST(StsJob, WritesEveryOutputAtomically) {
     bool figure_writer_called = false;
     auto written = write_sts_outputs(r, out.string(), [&](const StsResult&, const std::string& dir) {
         figure_writer_called = true;
-        EXPECT_EQ(dir, out.string());
-        return std::vector<std::string>{};
+        // Figures go to the staging folder beside `out`, which appears with every other file at once.
+        EXPECT_NE(dir, out.string());
+        EXPECT_EQ(fs::path(dir).parent_path(), out.parent_path());
+        EXPECT_FALSE(fs::exists(out)) << "the final folder exists before the run's files are complete";
+        const std::string figure = (fs::path(dir) / "figure.svg").string();
+        std::ofstream(figure) << "<svg/>";
+        return std::vector<std::string>{figure};
     });
     EXPECT_TRUE(figure_writer_called);
-    EXPECT_EQ(written.size(), 4u);
+    ASSERT_EQ(written.size(), 5u);
+    EXPECT_EQ(written.back(), (out / "figure.svg").string());
+    EXPECT_TRUE(fs::exists(out / "figure.svg"));
     for (const char* f : {"table.md", "table.tex", "results.json", "pairs.csv"})
         EXPECT_TRUE(fs::exists(out / f)) << f;
     std::string md = syn::read_file((out / "table.md").string());

@@ -14,6 +14,7 @@
 #include <mutex>
 
 #include "core/run/progress.h"
+#include "core/run/session.h"
 
 namespace syn::ui {
 
@@ -37,6 +38,10 @@ public:
     void cancelAll();
     int pendingJobs() const;
 
+    // The resident model session (loaded encoders, generator, CLIP towers, cache indexes). Jobs use
+    // it, on the worker thread only; it outlives the thread (declared before it).
+    syn::run::ModelSession& session() { return session_; }
+
 signals:
     void jobQueued(int id, const QString& title);
     void jobStarted(int id, const QString& title);
@@ -53,6 +58,7 @@ private:
         QString title;
         Job job;
     };
+    syn::run::ModelSession session_;
     mutable std::mutex mutex_;
     std::deque<Entry> queue_;
     int next_id_ = 1;

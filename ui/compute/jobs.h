@@ -12,6 +12,7 @@
 
 #include "core/data/sts_dataset.h"
 #include "core/run/progress.h"
+#include "core/run/prompt_search.h"
 #include "core/run/sts_job.h"
 #include "core/run/t2i_job.h"
 
@@ -48,30 +49,13 @@ struct StsRunOutcome {
 StsRunOutcome run_sts_models(const StsRunRequest& request, const syn::run::ProgressSink& progress,
                              const syn::run::CancelToken* cancel);
 
-struct Neighbour {
-    double score = 0;
-    std::size_t text = 0;  // index into PromptResult::texts
-};
-struct EncoderNeighbours {
-    std::string model, label;
-    std::string error;  // non-empty when this encoder failed
-    std::vector<Neighbour> neighbours;
-};
-struct PromptResult {
-    std::string prompt;
-    std::vector<std::string> texts;  // the unique captions searched
-    std::vector<EncoderNeighbours> encoders;
-};
-struct PromptModel {
-    std::string model, label, pooling, dtype, device;
-};
-// Per encoder, the k captions most similar to `prompt` (cosine of embeddings; lexical encoders use
-// their own similarity). One failing encoder does not stop the others.
-PromptResult nearest_captions(const std::string& prompt, const std::vector<std::string>& captions,
-                              const std::vector<PromptModel>& models, std::size_t k,
-                              const syn::run::ProgressSink& progress, const syn::run::CancelToken* cancel);
-// The top k of scores (descending; ties by index), NaN scores skipped.
-std::vector<Neighbour> top_k(const std::vector<double>& scores, std::size_t k);
+// The prompt box's search lives in core/run (prompt_search.h); the panels use its types.
+using syn::run::EncoderNeighbours;
+using syn::run::Neighbour;
+using syn::run::PromptModel;
+using syn::run::PromptResult;
+using syn::run::nearest_captions;
+using syn::run::top_k;
 
 // --- text-to-image probe (PAPER.md section 3, Figure 1) ------------------------------------------
 // The prompt box's face generation and the mapping training panel. Implemented in t2i_jobs.cpp (the
@@ -115,16 +99,19 @@ struct FacePairResult {
 std::string face_pair_missing_inputs(const FacePairRequest& request);
 
 // run_generate for both mappings with the same prompt and seed, then CLIP-S of each face against
-// the prompt. Progress stages are prefixed with the side ("CLIP side: sampling", ...).
+// the prompt. Progress stages are prefixed with the side ("CLIP side: sampling", ...). `session`
+// (the compute worker's; may be null) keeps the generator, encoders and CLIP towers resident: the
+// two sides share one generator load, and the next click loads nothing.
 FacePairResult generate_face_pair(const FacePairRequest& request, const syn::run::ProgressSink& progress,
-                                  const syn::run::CancelToken* cancel);
+                                  const syn::run::CancelToken* cancel, syn::run::ModelSession* session = nullptr);
 
 // CLIP-S (100 x cosine, the study's metric) of image i against text i with one CLIP model (catalog
 // / hub id in the Hugging Face cache, or a folder): text_embeds through the embedding job with
 // "projected" pooling, image_embeds through CLIP's preprocessing and vision tower.
 std::vector<double> clip_scores(const std::vector<RgbFace>& images, const std::vector<std::string>& texts,
                                 const std::string& clip_model, const std::string& device,
-                                const syn::run::ProgressSink& progress, const syn::run::CancelToken* cancel);
+                                const syn::run::ProgressSink& progress, const syn::run::CancelToken* cancel,
+                                syn::run::ModelSession* session = nullptr);
 
 struct MappingTrainingOutcome {
     syn::run::TrainMappingJobResult result;

@@ -8,7 +8,6 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 
 #include "core/io/errors.h"
 #include "core/io/model_store.h"
@@ -56,7 +55,8 @@ syn::run::ProgressSink prefixed(const syn::run::ProgressSink& progress, const st
 }
 
 GeneratedSide generate_side(const FacePairRequest& request, const std::string& mapping, const std::string& side,
-                            const syn::run::ProgressSink& progress, const syn::run::CancelToken* cancel) {
+                            const syn::run::ProgressSink& progress, const syn::run::CancelToken* cancel,
+                            syn::run::ModelSession* session) {
     syn::run::GenerateJobOptions options;
     options.generator = request.generator;
     options.mapping = mapping;
@@ -68,6 +68,7 @@ GeneratedSide generate_side(const FacePairRequest& request, const std::string& m
     options.batch = 1;
     options.device = request.device;
     options.out_dir.clear();  // in memory only: the GUI shows the faces, "Add to figure" keeps them
+    options.session = session;
     syn::run::GenerateJobResult generated = syn::run::run_generate(options, prefixed(progress, side + ": "), cancel);
     if (generated.faces.size() != 1)
         throw syn::Error(side + " mapping " + mapping + ": expected one face for one prompt and one seed, got " +
@@ -118,27 +119,10 @@ std::string face_pair_missing_inputs(const FacePairRequest& request) {
     return text + ".";
 }
 
-// The CLIP scorer of the last Generate, kept for the next one (loading ViT-B/16 takes seconds);
-// reloaded when the folder, the device or the folder's config.json changes.
-std::shared_ptr<syn::run::ClipScorer> cached_clip_scorer(const std::string& folder, const std::string& device) {
-    static std::mutex mutex;
-    static std::shared_ptr<syn::run::ClipScorer> scorer;
-    static std::string key;
-    std::error_code ec;
-    const auto config_time = fs::last_write_time(fs::path(folder) / "config.json", ec).time_since_epoch().count();
-    const std::string wanted = folder + "\n" + device + "\n" + std::to_string(config_time);
-    std::lock_guard<std::mutex> lock(mutex);
-    if (!scorer || key != wanted) {
-        scorer.reset();  // free the old model before loading the new one
-        scorer = std::make_shared<syn::run::ClipScorer>(folder, device);
-        key = wanted;
-    }
-    return scorer;
-}
-
 std::vector<double> clip_scores(const std::vector<RgbFace>& images, const std::vector<std::string>& texts,
                                 const std::string& clip_model, const std::string& device,
-                                const syn::run::ProgressSink& progress, const syn::run::CancelToken* cancel) {
+                                const syn::run::ProgressSink& progress, const syn::run::CancelToken* cancel,
+                                syn::run::ModelSession* session) {
     if (images.size() != texts.size())
         throw syn::Error("CLIP-S: " + std::to_string(images.size()) + " images but " + std::to_string(texts.size()) +
                          " texts");
@@ -158,7 +142,8 @@ std::vector<double> clip_scores(const std::vector<RgbFace>& images, const std::v
         rgb[i].height = f.height;
         rgb[i].pixels = f.rgb;
     }
-    const std::shared_ptr<syn::run::ClipScorer> scorer = cached_clip_scorer(folder, device);
+    // Cheap with a session: both towers stay resident between Generate clicks.
+    const auto scorer = std::make_shared<syn::run::ClipScorer>(folder, device, session);
     const auto n = static_cast<long long>(texts.size());
     if (progress) progress("CLIP-S: images", 0, n);
     const std::vector<double> scores = scorer->score_pairs(rgb, texts, syn::run::ClipScoreKind::cos100, progress, cancel);
@@ -167,7 +152,7 @@ std::vector<double> clip_scores(const std::vector<RgbFace>& images, const std::v
 }
 
 FacePairResult generate_face_pair(const FacePairRequest& request, const syn::run::ProgressSink& progress,
-                                  const syn::run::CancelToken* cancel) {
+                                  const syn::run::CancelToken* cancel, syn::run::ModelSession* session) {
     const std::string missing = face_pair_missing_inputs(request);
     if (!missing.empty()) throw syn::Error(missing);
     const auto t0 = std::chrono::steady_clock::now();
@@ -175,13 +160,13 @@ FacePairResult generate_face_pair(const FacePairRequest& request, const syn::run
     result.prompt = request.prompt;
     result.seed = request.seed;
     result.clip_scorer = request.clip_scorer;
-    result.clip = generate_side(request, request.clip_mapping, "CLIP side", progress, cancel);
+    result.clip = generate_side(request, request.clip_mapping, "CLIP side", progress, cancel, session);
     syn::run::throw_if_cancelled(cancel, "face generation");
-    result.bert = generate_side(request, request.bert_mapping, "BERT side", progress, cancel);
+    result.bert = generate_side(request, request.bert_mapping, "BERT side", progress, cancel, session);
     syn::run::throw_if_cancelled(cancel, "face generation");
     const std::vector<double> scores = clip_scores({result.clip.face, result.bert.face},
                                                    {request.prompt, request.prompt}, request.clip_scorer,
-                                                   request.device, prefixed(progress, "CLIP-S: "), cancel);
+                                                   request.device, prefixed(progress, "CLIP-S: "), cancel, session);
     result.clip.clip_score = scores.at(0);
     result.bert.clip_score = scores.at(1);
     result.device = syn::run::choose_device(request.device, "float32").device.str();

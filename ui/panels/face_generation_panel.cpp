@@ -386,9 +386,9 @@ int FaceGenerationPanel::generate(const QString& prompt) {
     }
     saveSettings();
     job_ = worker_->submit("Faces: " + prompt.trimmed().left(40),
-                           [r](const syn::run::ProgressSink& p,
+                           [r, session = &worker_->session()](const syn::run::ProgressSink& p,
                                const syn::run::CancelToken* c) -> std::shared_ptr<const void> {
-                               return std::make_shared<FacePairResult>(generate_face_pair(r, p, c));
+                               return std::make_shared<FacePairResult>(generate_face_pair(r, p, c, session));
                            });
     setBusy(true);
     showMessage("Generating on the compute thread…");

@@ -1,0 +1,191 @@
+// The prompt box's search as the workbench runs it, with and without the resident model session
+// (core/run/session.h): three base-size encoders with random weights at their real sizes, written
+// here as hub-style folders (config.json, model.safetensors, the real vocabularies from
+// $SYNESTHESIA_SHARED/vocab), searched over the unique captions of the real CxC test split.
+//
+//   bench_session [--captions N] [--work DIR] [--dtype auto|float32|bfloat16] [--searches K]
+//
+// 1. fills the embedding cache with every caption (once, not timed: the state after STS has run);
+// 2. "before": K searches without a session, each loading every encoder and indexing its cache;
+// 3. "after": one search with a session (the first: loads), then K more (the encoders resident,
+//    only the prompt embedded).
+// Prints seconds per search and the ratio. Speed is measured here, never in tests.
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/data/sts_dataset.h"
+#include "core/io/safetensors.h"
+#include "core/io/torch/tensor_bridge.h"
+#include "core/io/torch/torch_runtime.h"
+#include "core/run/embed_job.h"
+#include "core/run/prompt_search.h"
+#include "core/run/session.h"
+#include "models/registry.h"
+#include "models/text_encoder.h"
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string shared_dir() {
+    const char* v = std::getenv("SYNESTHESIA_SHARED");
+    return v && *v ? v : SYN_DEFAULT_SHARED_DIR;
+}
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+struct RandomModel {
+    std::string name;
+    nlohmann::json config;
+    std::vector<std::pair<std::string, std::string>> vocab_files;  // shared/vocab file -> name in the folder
+};
+
+// Real sizes: transformers' configs of bert-base-uncased, roberta-base and CLIP ViT-B/32's text tower.
+std::vector<RandomModel> base_size_models() {
+    return {
+        {"bert-base-uncased",
+         {{"model_type", "bert"}, {"architectures", {"BertModel"}}, {"hidden_size", 768}, {"num_hidden_layers", 12},
+          {"num_attention_heads", 12}, {"intermediate_size", 3072}, {"vocab_size", 30522},
+          {"max_position_embeddings", 512}, {"type_vocab_size", 2}},
+         {{"bert-base-uncased-vocab.txt", "vocab.txt"}}},
+        {"roberta-base",
+         {{"model_type", "roberta"}, {"architectures", {"RobertaModel"}}, {"hidden_size", 768},
+          {"num_hidden_layers", 12}, {"num_attention_heads", 12}, {"intermediate_size", 3072}, {"vocab_size", 50265},
+          {"max_position_embeddings", 514}, {"type_vocab_size", 1}, {"pad_token_id", 1}, {"layer_norm_eps", 1e-5}},
+         {{"roberta-vocab-reconstructed.json", "vocab.json"}, {"roberta-merges.txt", "merges.txt"}}},
+        {"clip-vit-base-patch32-text",
+         {{"model_type", "clip_text_model"}, {"architectures", {"CLIPTextModel"}}, {"hidden_size", 512},
+          {"num_hidden_layers", 12}, {"num_attention_heads", 8}, {"intermediate_size", 2048}, {"vocab_size", 49408},
+          {"max_position_embeddings", 77}, {"bos_token_id", 49406}, {"eos_token_id", 49407}},
+         {{"bpe_simple_vocab_16e6.txt.gz", "bpe_simple_vocab_16e6.txt.gz"}}},
+    };
+}
+
+// Writes <work>/<name>/ with config.json, random weights and the vocabulary; kept between runs.
+std::string write_model(const RandomModel& m, const fs::path& work) {
+    const fs::path folder = work / m.name;
+    if (fs::exists(folder / "model.safetensors")) return folder.string();
+    fs::create_directories(folder);
+    std::ofstream(folder / "config.json") << m.config.dump(2);
+    for (const auto& [from, to] : m.vocab_files) fs::copy_file(shared_dir() + "/vocab/" + from, folder / to);
+    torch::manual_seed(1);
+    auto encoder = syn::models::build_text_encoder(syn::HfConfig(m.config, m.name + " (random)"));
+    syn::TensorMap state;
+    for (const auto& p : encoder->module().named_parameters()) state[p.key()] = syn::from_torch(p.value().detach().contiguous());
+    for (const auto& b : encoder->module().named_buffers()) state[b.key()] = syn::from_torch(b.value().detach().contiguous());
+    syn::write_safetensors((folder / "model.safetensors").string(), state, {{"format", "pt"}}, {});
+    return folder.string();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::size_t max_captions = 0;  // 0 = every unique caption of the split
+    int searches = 3;
+    std::string dtype = "auto";
+    fs::path work = fs::temp_directory_path() / "syn_bench_session";
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "%s needs a value\n", a.c_str());
+                std::exit(2);
+            }
+            return argv[++i];
+        };
+        if (a == "--captions") max_captions = std::stoul(value());
+        else if (a == "--searches") searches = std::stoi(value());
+        else if (a == "--dtype") dtype = value();
+        else if (a == "--work") work = value();
+        else {
+            std::fprintf(stderr, "usage: bench_session [--captions N] [--searches K] [--dtype D] [--work DIR]\n");
+            return 2;
+        }
+    }
+    const int threads = syn::init_torch_runtime();
+    const std::string cxc = shared_dir() + "/data/cxc/sts_test.csv";
+    const std::string coco = shared_dir() + "/data/coco/captions_karpathy_test.json";
+    if (!fs::exists(cxc) || !fs::exists(coco)) {
+        std::fprintf(stderr, "bench_session: %s or %s not found: set SYNESTHESIA_SHARED\n", cxc.c_str(), coco.c_str());
+        return 2;
+    }
+    std::vector<std::string> captions = syn::data::unique_texts(syn::data::load_sts_dataset(cxc, coco)).texts;
+    if (max_captions > 0 && captions.size() > max_captions) captions.resize(max_captions);
+
+    fs::create_directories(work);
+    const std::string cache = (work / "cache").string();
+    ::setenv("SYN_CACHE_DIR", cache.c_str(), 1);  // the search's embed_texts use the default root
+    std::vector<syn::run::PromptModel> models;
+    for (const auto& m : base_size_models()) {
+        const auto t = Clock::now();
+        const std::string folder = write_model(m, work);
+        models.push_back({folder, m.name, "mean", dtype, "cpu"});
+        std::printf("model %-28s %s (%.1f s to write)\n", m.name.c_str(), folder.c_str(), seconds_since(t));
+    }
+    std::printf("%zu unique captions of the CxC test split, %d CPU threads, dtype %s, libtorch %s\n", captions.size(),
+                threads, dtype.c_str(), TORCH_VERSION);
+
+    // 1. The cache after STS: every caption embedded once (not timed as a search).
+    {
+        const auto t = Clock::now();
+        for (const auto& m : models) {
+            syn::run::EmbedOptions o;
+            o.model = m.model;
+            o.pooling = m.pooling;
+            o.dtype = m.dtype;
+            o.device = m.device;
+            const auto r = syn::run::embed_texts(captions, o);
+            std::printf("  cache %-28s %zu computed, %zu cached\n", m.label.c_str(), r.computed, r.from_cache);
+        }
+        std::printf("filling the cache: %.1f s\n", seconds_since(t));
+    }
+
+    const std::vector<std::string> prompts = {"a man riding a wave on a surfboard", "a giraffe eating leaves",
+                                              "two dogs playing in the snow", "a plate of food on a table",
+                                              "a red bus on a city street", "a woman holding an umbrella"};
+    auto search = [&](int k, syn::run::ModelSession* session) {
+        const auto t = Clock::now();
+        const auto r = syn::run::nearest_captions(prompts[k % prompts.size()], captions, models, 10, {}, nullptr, session);
+        const double s = seconds_since(t);
+        for (const auto& e : r.encoders)
+            if (!e.error.empty()) std::printf("  %s failed: %s\n", e.label.c_str(), e.error.c_str());
+        return s;
+    };
+
+    // 2. Before: every search loads each encoder and indexes its cache.
+    double before = 0;
+    for (int k = 0; k < searches; ++k) {
+        const double s = search(k, nullptr);
+        std::printf("  without session, search %d: %.3f s\n", k + 1, s);
+        before += s;
+    }
+    before /= searches;
+
+    // 3. After: the first search loads, the next ones find everything resident.
+    syn::run::ModelSession session;
+    const double first = search(0, &session);
+    std::printf("  with session, first search:  %.3f s (loads %zu)\n", first, session.stats().loads);
+    double after = 0;
+    for (int k = 1; k <= searches; ++k) {
+        const double s = search(k, &session);
+        std::printf("  with session, search %d:      %.3f s\n", k + 1, s);
+        after += s;
+    }
+    after /= searches;
+    const auto stats = session.stats();
+    std::printf("prompt search, 3 base-size encoders, %zu cached captions:\n", captions.size());
+    std::printf("  before (no session)     %.3f s per search\n", before);
+    std::printf("  after  (resident)       %.3f s per search  (%.1fx faster; loads %zu, hits %zu, resident %.0f MB)\n",
+                after, before / after, stats.loads, stats.hits, stats.resident_bytes / 1048576.0);
+    return 0;
+}
