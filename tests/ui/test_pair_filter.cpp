@@ -140,6 +140,7 @@ std::vector<int> view_pairs(const QAbstractItemModel& view_model) {
 std::vector<int> exported_pairs(const QString& text, TableFormat format) {
     std::vector<int> rows;
     const QStringList lines = text.split(format == TableFormat::Csv ? "\r\n" : "\n", Qt::SkipEmptyParts);
+    bool latex_header_seen = false;
     for (int i = 0; i < lines.size(); ++i) {
         QString first;
         if (format == TableFormat::Csv) {
@@ -149,8 +150,12 @@ std::vector<int> exported_pairs(const QString& text, TableFormat format) {
             if (i < 2) continue;  // header, separator
             first = lines[i].section('|', 1, 1).trimmed();
         } else {
-            // \begin{tabular}, \hline, header, \hline, the rows, \hline, \end{tabular}
-            if (i < 4 || !lines[i].endsWith("\\\\")) continue;
+            // The lines ending in \\ are the header, then the rows; comments, \begin, \end and the rules are not.
+            if (!lines[i].endsWith("\\\\")) continue;
+            if (!latex_header_seen) {
+                latex_header_seen = true;
+                continue;
+            }
             first = lines[i].section(" & ", 0, 0);
         }
         bool ok = false;

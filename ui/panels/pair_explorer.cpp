@@ -95,6 +95,15 @@ PairExplorerPanel::PairExplorerPanel(QWidget* parent) : QWidget(parent) {
     filter_debounce_->setSingleShot(true);
     filter_debounce_->setInterval(kFilterDebounceMs);
     connect(filter_debounce_, &QTimer::timeout, this, &PairExplorerPanel::applyFilterControls);
+    // A zero timer fires after the posted events of this event-loop pass, the table's and the plot's
+    // repaint among them: the worker starts once they are drawn instead of competing with them for
+    // the CPU (two cores, shared with whatever else runs).
+    background_start_ = new QTimer(this);
+    background_start_->setSingleShot(true);
+    background_start_->setInterval(0);
+    connect(background_start_, &QTimer::timeout, this, [this] {
+        if (live_generation_ != pairs_generation_ && !background_->isRunning()) startBackgroundCorrelations();
+    });
     background_ = new QFutureWatcher<std::vector<FilterCorrelation>>(this);
     connect(background_, &QFutureWatcherBase::finished, this, &PairExplorerPanel::onBackgroundCorrelationsDone);
 
@@ -172,7 +181,7 @@ void PairExplorerPanel::scheduleCorrelations() {
     // Small filters: at once, on this thread (a few milliseconds). Big ones: on a worker thread, one
     // job at a time; a change made meanwhile is picked up when the running job finishes.
     if (proxy_->rowCount() <= kBackgroundCorrelationsAbove) recomputeCorrelationsNow();
-    else if (!background_->isRunning()) startBackgroundCorrelations();
+    else if (!background_->isRunning()) background_start_->start();
 }
 
 void PairExplorerPanel::startBackgroundCorrelations() {

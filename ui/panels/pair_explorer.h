@@ -79,6 +79,7 @@ private:
     QComboBox* sts_v_;
     QLabel* correlations_;
     QTimer* filter_debounce_;
+    QTimer* background_start_;
     QFutureWatcher<std::vector<FilterCorrelation>>* background_;
     // Which set of filtered pairs (counted per change) the shown correlations and the running
     // background job belong to: a job that finishes after a newer change is dropped and restarted.
