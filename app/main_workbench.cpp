@@ -21,6 +21,7 @@
 #include <memory>
 
 #include "core/io/torch/torch_runtime.h"
+#include "ui/about.h"
 #include "ui/main_window.h"
 #include "ui/presentation.h"
 
@@ -51,7 +52,8 @@ int main(int argc, char** argv) {
     QApplication app(argc, argv);
     QApplication::setApplicationName("Synesthesia Workbench");
     QApplication::setOrganizationName("Synesthesia");
-    QApplication::setApplicationVersion("0.1.0");
+    QApplication::setApplicationVersion(syn::ui::workbenchVersion());  // CMake's PROJECT_VERSION
+    QGuiApplication::setDesktopFileName("synesthesia-workbench");      // resources/synesthesia-workbench.desktop
 
     QCommandLineParser parser;
     parser.setApplicationDescription("Compare BERT-style and CLIP-style text encoders");

@@ -27,7 +27,7 @@ message(STATUS "libtorch ${Torch_VERSION} from ${Torch_DIR}")
 # the imported target, so nothing is added globally here.
 
 if(SYN_BUILD_UI)
-  find_package(Qt6 REQUIRED COMPONENTS Core Gui Widgets Concurrent Svg PrintSupport Network Test)
+  find_package(Qt6 REQUIRED COMPONENTS Core Gui Widgets Concurrent Svg PrintSupport Test)
   find_package(QCustomPlotQt6 REQUIRED)
 endif()
 

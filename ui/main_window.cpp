@@ -40,6 +40,7 @@
 #include "core/io/model_store.h"
 #include "core/io/torch/torch_runtime.h"
 #include "core/run/sts_job.h"
+#include "ui/about.h"
 #include "ui/compute/compute_worker.h"
 #include "ui/compute/jobs.h"
 #include "ui/models/model_list_model.h"
@@ -579,11 +580,10 @@ void MainWindow::buildMenus() {
     presentation_escape_ = present_key({QKeySequence(Qt::Key_Escape)}, 0);
 
     QMenu* help = menuBar()->addMenu("&Help");
-    action(help, "&About", {}, "", [this] {
-        QMessageBox::about(this, "Synesthesia Workbench",
-                           "Compares BERT-style and CLIP-style text encoders on CxC STS-L / STS-V.<br>"
-                           "Device: " + device_label_->text());
+    action(help, "&About Synesthesia Workbench", {}, "Version, licence, the study it reproduces", [this] {
+        QMessageBox::about(this, "About Synesthesia Workbench", aboutText(device_label_->text()));
     });
+    action(help, "About &Qt", {}, "The Qt version this workbench runs on", [this] { QMessageBox::aboutQt(this); });
 
     auto* toolbar = addToolBar("Main");
     main_toolbar_ = toolbar;

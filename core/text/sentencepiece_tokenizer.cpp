@@ -74,7 +74,13 @@ std::string executable_dir() {
 std::vector<std::string> shim_candidates() {
     if (const char* env = std::getenv("SYN_SPM_SHIM"); env != nullptr && *env != '\0') return {env};
     std::vector<std::string> candidates;
-    if (auto dir = executable_dir(); !dir.empty()) candidates.push_back(dir + "/" + kShimFileName);
+    if (auto dir = executable_dir(); !dir.empty()) {
+        candidates.push_back(dir + "/" + kShimFileName);
+#ifdef SYN_SPM_SHIM_RELATIVE_DIR
+        // An installed tree: <prefix>/bin/synesthesia finds <prefix>/lib/libsyn_spm_shim.so.
+        candidates.push_back(dir + "/" SYN_SPM_SHIM_RELATIVE_DIR "/" + kShimFileName);
+#endif
+    }
 #ifdef SYN_SPM_SHIM_BUILD_PATH
     candidates.push_back(SYN_SPM_SHIM_BUILD_PATH);
 #endif

@@ -3,8 +3,9 @@
 //
 // libsentencepiece is never linked into our processes: it lives in libsyn_spm_shim.so, which is
 // loaded with dlmopen(LM_ID_NEWLM) into its own link namespace (see spm_shim/spm_shim.h for why).
-// The shim is looked up in this order: $SYN_SPM_SHIM; beside the running executable; the build
-// tree it was built in; the install lib dir.
+// The shim is looked up in this order: $SYN_SPM_SHIM; beside the running executable; the install
+// lib dir relative to the executable's folder (../lib from bin/); the build tree it was built in;
+// the configured install lib dir.
 #include <memory>
 #include <string>
 

@@ -8,6 +8,7 @@
 // filter; a model is no longer "loading" once its embeddings are done (tiny-bert from ../shared).
 #include <QFile>
 #include <QLabel>
+#include <QMenuBar>
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QSignalSpy>
@@ -25,6 +26,7 @@
 #include "core/io/torch/torch_runtime.h"
 #include "core/run/lexical_encoders.h"
 #include "core/run/sts_job.h"
+#include "ui/about.h"
 #include "ui/compute/compute_worker.h"
 #include "ui/main_window.h"
 #include "ui/models/model_list_model.h"
@@ -410,6 +412,76 @@ private slots:
         QVERIFY(was_loading);
         QVERIFY(statistics_seen);
         QCOMPARE(window.modelList()->entry(row).status, syn::ui::ModelStatus::Ready);
+    }
+
+    // Issue 16: Help > About names the version (CMake's PROJECT_VERSION), the licence, the study with
+    // working links and the README; Help > About Qt is there too. The real modal boxes are opened.
+    void helpMenuAboutShowsVersionLicenceStudyAndLinks() {
+        MainWindow window;
+        window.show();
+        QMenu* help = nullptr;
+        for (QAction* a : window.menuBar()->actions())
+            if (a->menu() && a->text().remove('&') == "Help") help = a->menu();
+        QVERIFY(help);
+        QAction* about = nullptr;
+        QAction* about_qt = nullptr;
+        for (QAction* a : help->actions()) {
+            if (a->text().remove('&') == "About Synesthesia Workbench") about = a;
+            if (a->text().remove('&') == "About Qt") about_qt = a;
+        }
+        QVERIFY(about);
+        QVERIFY(about_qt);
+
+        // Opens the action's modal box, reads its text and whether its links open, closes it.
+        auto open_box = [](QAction* action, bool* links_open) {
+            QString text;
+            QTimer poll;
+            poll.setInterval(20);
+            QObject::connect(&poll, &QTimer::timeout, [&] {
+                auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+                if (!box) return;
+                text = box->text();
+                for (QLabel* label : box->findChildren<QLabel*>())
+                    if (label->text() == text) *links_open = label->openExternalLinks();
+                poll.stop();
+                box->done(0);
+            });
+            QTimer guard;  // never hang the test: close whatever is open after 10 s
+            guard.setSingleShot(true);
+            QObject::connect(&guard, &QTimer::timeout, [] {
+                if (QWidget* w = QApplication::activeModalWidget()) w->close();
+            });
+            poll.start();
+            guard.start(10000);
+            action->trigger();  // QMessageBox::about / aboutQt run their own event loop
+            return text;
+        };
+
+        bool links_open = false;
+        const QString text = open_box(about, &links_open);
+        QVERIFY2(!text.isEmpty(), "Help > About showed no message box");
+        QCOMPARE(syn::ui::workbenchVersion(), QString(SYN_TEST_PROJECT_VERSION));
+        QVERIFY2(text.contains("Synesthesia Workbench " SYN_TEST_PROJECT_VERSION), qPrintable(text));
+        QVERIFY2(text.contains("GPL-3.0-or-later"), qPrintable(text));
+        QVERIFY(text.contains("QCustomPlot"));
+        QVERIFY(text.contains("On the Difference of BERT-style and CLIP-style Text Encoders"));
+        QVERIFY(text.contains("Zhihong Chen"));
+        QVERIFY(text.contains("Findings of the Association for Computational Linguistics: ACL 2023"));
+        QVERIFY(text.contains("href=\"https://doi.org/10.18653/v1/2023.findings-acl.866\""));
+        QVERIFY(text.contains("href=\"https://arxiv.org/abs/2306.03678\""));
+        QVERIFY(text.contains("CC BY 4.0"));
+        QVERIFY(text.contains(QString::fromStdString(syn::describe_compute_device().summary()).toHtmlEscaped()));
+        // The README link points at a file that exists (the source tree's here, the installed one
+        // when installed).
+        const QString readme = syn::ui::readmePath();
+        QVERIFY2(QFileInfo(readme).isFile(), qPrintable(readme));
+        QVERIFY(text.contains("href=\"" + QUrl::fromLocalFile(readme).toString().toHtmlEscaped() + "\""));
+        QVERIFY2(links_open, "the About box's links do not open in a browser");
+
+        bool unused = false;
+        const QString qt_text = open_box(about_qt, &unused);
+        QVERIFY2(qt_text.contains(QT_VERSION_STR), qPrintable(qt_text));
+        QVERIFY(no_visible_message_box());
     }
 };
 

@@ -273,6 +273,12 @@ private slots:
         QVERIFY(md.contains("comma \\| pipe"));
         const QString tex = table_to_text(model, TableFormat::Latex);
         QVERIFY(tex.contains("\\begin{tabular}{llllll}"));
+        // booktabs, as the CLI's tables: \toprule, header, \midrule, rows, \bottomrule; no \hline.
+        QVERIFY(tex.contains("\\usepackage{booktabs}"));
+        QVERIFY(tex.contains("\\begin{tabular}{llllll}\n\\toprule\n\\# & Caption 1 & Caption 2 & STS-L & STS-V & Sampling \\\\\n\\midrule\n"));
+        QVERIFY(tex.endsWith("\\\\\n\\bottomrule\n\\end{tabular}\n"));
+        QVERIFY(!tex.contains("\\hline"));
+        QCOMPARE(tex.count("rule"), 3);
         QVERIFY(tex.contains("pipe \\& 50\\%\\_"));
         QTemporaryDir tmp;
         write_table(model, tmp.path() + "/pairs.csv");
