@@ -60,7 +60,7 @@ PKGS=(
     libsentencepiece-dev libopencv-dev
     nlohmann-json3-dev libzip-dev libssl-dev libutf8proc-dev libpcre2-dev
     libcli11-dev libboost-math-dev libyaml-cpp-dev libcurl4-openssl-dev
-    libgtest-dev libgmock-dev libbenchmark-dev
+    libgtest-dev
     python3
 )
 
