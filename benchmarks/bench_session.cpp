@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/data/sts_dataset.h"
+#include "core/io/hf_config.h"
 #include "core/io/safetensors.h"
 #include "core/io/torch/tensor_bridge.h"
 #include "core/io/torch/torch_runtime.h"

@@ -270,13 +270,40 @@ bool weights_complete(const fs::path& snap) {
 
 }  // namespace
 
+std::string hf_token_file() {
+    if (std::string v = env_or_empty("HF_TOKEN_PATH"); !v.empty()) return v;
+    if (std::string v = env_or_empty("HF_HOME"); !v.empty()) return (fs::path(v) / "token").string();
+    std::string cache = env_or_empty("XDG_CACHE_HOME");
+    if (cache.empty()) {
+        const std::string home = env_or_empty("HOME");
+        cache = (fs::path(home.empty() ? "/tmp" : home) / ".cache").string();
+    }
+    return (fs::path(cache) / "huggingface" / "token").string();
+}
+
+std::string hf_token() {
+    if (std::string v = env_or_empty("HF_TOKEN"); !v.empty()) return v;
+    if (std::string v = env_or_empty("HUGGING_FACE_HUB_TOKEN"); !v.empty()) return v;  // the older name
+    // The file `huggingface-cli login` writes: the token on its first line. Unreadable = anonymous,
+    // as the hub client does (a private repo then says 401 and names HF_TOKEN).
+    std::ifstream in(hf_token_file());
+    std::string token;
+    std::getline(in, token);
+    const auto first = token.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) return {};
+    token = token.substr(first, token.find_last_not_of(" \t\r\n") - first + 1);
+    // A token is one printable word; anything else (a binary file, a multi-word line) is not sent.
+    for (unsigned char c : token)
+        if (c <= ' ' || c >= 0x7f) return {};
+    return token;
+}
+
 HubOptions HubOptions::from_environment() {
     HubOptions o;
     o.endpoint = env_or_empty("HF_ENDPOINT");
     if (o.endpoint.empty()) o.endpoint = kDefaultEndpoint;
     while (!o.endpoint.empty() && o.endpoint.back() == '/') o.endpoint.pop_back();
-    o.token = env_or_empty("HF_TOKEN");
-    if (o.token.empty()) o.token = env_or_empty("HUGGING_FACE_HUB_TOKEN");  // the older name
+    o.token = hf_token();
     o.offline = env_true("HF_HUB_OFFLINE") || env_true("TRANSFORMERS_OFFLINE");
     o.cache_dir = hf_hub_cache_dir();
     return o;

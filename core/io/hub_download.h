@@ -9,7 +9,8 @@
 //   HEAD {endpoint}/{repo}/resolve/{rev}/{file}       -> X-Repo-Commit, ETag or X-Linked-Etag (LFS),
 //        Content-Length or X-Linked-Size; relative redirects (renamed repos) are followed, an absolute
 //        one (LFS on a CDN) is where the bytes are fetched from.
-// Environment: HF_ENDPOINT (default https://huggingface.co), HF_TOKEN (Authorization: Bearer),
+// Environment: HF_ENDPOINT (default https://huggingface.co), HF_TOKEN or the token file of
+// `huggingface-cli login` (Authorization: Bearer),
 // HF_HUB_OFFLINE (no request at all), HF_HUB_CACHE / HF_HOME (via hf_hub_cache_dir()).
 #include <functional>
 #include <optional>
@@ -19,6 +20,12 @@
 #include "core/io/http_client.h"
 
 namespace syn::hub {
+
+// The access token: HF_TOKEN (or the older HUGGING_FACE_HUB_TOKEN), else the file that
+// `huggingface-cli login` writes (hf_token_file()); "" = anonymous.
+std::string hf_token();
+// $HF_TOKEN_PATH, else $HF_HOME/token, else ${XDG_CACHE_HOME:-~/.cache}/huggingface/token.
+std::string hf_token_file();
 
 struct HubOptions {
     std::string endpoint;   // without trailing '/'

@@ -26,6 +26,7 @@
 #include "core/run/score_job.h"
 #include "core/run/t2i_command.h"
 #include "core/run/text_formats.h"
+#include "core/run/versions.h"
 
 namespace syn::run {
 namespace {
@@ -93,6 +94,7 @@ void print_local_models(const std::vector<std::string>& named) {
 int cli_main(int argc, char** argv, const FigureWriter& figures) {
     CLI::App app{"synesthesia: compare BERT-style and CLIP-style text encoders (headless workbench)"};
     app.require_subcommand(1);
+    app.set_version_flag("--version", [] { return version_line(); });
     CancelToken cancel;
     TerminalProgress bar;
     int exit_status = 0;
@@ -163,9 +165,10 @@ int cli_main(int argc, char** argv, const FigureWriter& figures) {
     auto* sts = app.add_subcommand("sts", "STS-L / STS-V evaluation (the study's Table 2)");
     sts->add_option("--cxc", so.cxc_csv, "CxC STS csv (sts_test.csv)")->required();
     sts->add_option("--captions", so.captions_json, "MS-COCO captions json")->required();
-    sts->add_option("--models", so.models,
+    sts->add_option("--models,--model", so.models,
                     "Models: catalog ids, hub ids, folders, lexical/jaccard, lexical/tfidf; model:pooling sets one "
-                    "model's pooling (roberta-base:cls, roberta-base:random_pooler@0)")
+                    "model's pooling (roberta-base:cls, roberta-base:random_pooler@0); space- or comma-separated")
+        ->delimiter(',')
         ->required();
     sts->add_option("--pooling", so.pooling,
                     "Pooling for every neural model without its own (default: the catalog's STS pooling): cls, pooler, "
@@ -180,6 +183,9 @@ int cli_main(int argc, char** argv, const FigureWriter& figures) {
     sts->add_option("--max-pairs", so.max_pairs, "Use N evenly spaced pairs (0 = all)")->capture_default_str();
     sts->add_flag("!--no-cache", so.use_cache, "Do not read or write the embedding cache");
     sts->add_option("--out", sts_out, "Output folder")->required();
+    bool sts_interop = false;
+    sts->add_flag("--mteb", sts_interop,
+                  "Also write MTEB-shaped result files (mteb/<model>/...) and sentence-transformers' similarity CSVs");
     sts->callback([&] {
         check_output_folder(sts_out);  // before any work: a run never computes for an unwritable --out
         install_interrupt_handler(&cancel);
@@ -188,7 +194,7 @@ int cli_main(int argc, char** argv, const FigureWriter& figures) {
         FigureWriter writer = figures;
         if (!writer)
             std::fprintf(stderr, "note: figures not written: this build has no Qt (configure with SYN_BUILD_UI=ON)\n");
-        auto written = write_sts_outputs(r, sts_out, writer);
+        auto written = write_sts_outputs(r, sts_out, writer, sts_interop);
         std::printf("%s\n", sts_table_markdown(r).c_str());
         std::fprintf(stderr, "%s\n", r.dataset.summary().c_str());
         for (const auto& p : written) std::fprintf(stderr, "wrote %s\n", p.c_str());
@@ -204,7 +210,9 @@ int cli_main(int argc, char** argv, const FigureWriter& figures) {
         init_torch_runtime();
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // --help and --version exit 0; a usage error exits 2 as POSIX tools do (CLI11's own codes
+        // are 105-109).
+        return app.exit(e) == 0 ? 0 : kExitUsage;
     } catch (const Cancelled& c) {
         std::fprintf(stderr, "\ncancelled during %s: completed work is cached; nothing was half-written\n",
                      c.where.c_str());

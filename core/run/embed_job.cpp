@@ -43,7 +43,7 @@ std::string resolve_folder(const std::string& model, std::string* revision) {
 std::vector<text::Encoding> tokenize_parallel(const text::Tokenizer& tokenizer, const std::vector<std::string>& texts,
                                               const text::EncodeOptions& options) {
     std::vector<text::Encoding> out(texts.size());
-    const unsigned threads = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), 16));
+    const unsigned threads = std::max(1u, std::min<unsigned>(static_cast<unsigned>(at::get_num_threads()), 16));
     std::vector<std::thread> pool;
     std::vector<std::exception_ptr> errors(threads);
     for (unsigned t = 0; t < threads; ++t) {

@@ -7,11 +7,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 #include <iomanip>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/io/atomic_file.h"
 #include "core/io/errors.h"
 
 namespace syn::run {
@@ -200,12 +202,11 @@ std::vector<std::string> write_glue_outputs(const std::vector<GlueModelResults>&
         {"glue_table.md", glue_table_markdown(results)},
         {"glue_table.tex", glue_table_latex(results)},
         {"glue_manifest.json", manifest.dump(2) + "\n"}};
+    // Each file whole or not at all (as STS's): a reader never sees a half-written table.
     std::vector<std::string> written;
     for (const auto& [name, text] : files) {
         const std::string path = (fs::path(out_dir) / name).string();
-        std::ofstream out(path, std::ios::binary);
-        out << text;
-        if (!out) throw file_error(path, "cannot write");
+        write_file_atomically(path, text);
         written.push_back(path);
     }
     return written;
@@ -225,10 +226,13 @@ void add_glue_command(CLI::App& app) {
         ->delimiter(',')
         ->capture_default_str();
     glue->add_option("--data", st->data, "GLUE folder (CoLA/, SST-2/, ... as the official download)")->required();
-    glue->add_option("--model", st->models, "Model folder, hub id or catalog id (repeatable)")->required();
+    glue->add_option("--models,--model", st->models,
+                     "Model folders, hub ids or catalog ids (space- or comma-separated, or repeated)")
+        ->delimiter(',')
+        ->required();
     glue->add_option("--out", st->out, "Output folder")->required();
     glue->add_option("--lr", st->options.learning_rate, "Learning rate")->capture_default_str();
-    glue->add_option("--batch-size", st->options.batch_size, "Batch size")->capture_default_str();
+    glue->add_option("--batch-size,--batch", st->options.batch_size, "Batch size")->capture_default_str();
     glue->add_option("--max-length", st->options.max_length, "Max tokens (capped by the model: 77 for CLIP)")
         ->capture_default_str();
     glue->add_option("--epochs", st->options.epochs, "Epochs (0: 3, MRPC and WNLI 5)")->capture_default_str();
@@ -244,6 +248,13 @@ void add_glue_command(CLI::App& app) {
     glue->add_option("--max-eval", st->options.max_eval_examples, "Use the first N dev examples (0 = all)");
     glue->callback([st] {
         st->options.glue_dir = st->data;
+        // The out folder holds resumable runs, so it is not staged; it must be writable before training.
+        std::error_code ec;
+        std::filesystem::create_directories(st->out, ec);
+        if (ec || ::access(st->out.c_str(), W_OK) != 0)
+            throw file_error(st->out, "cannot write to the output folder" + (ec ? ": " + ec.message() : std::string()));
+        CancelToken cancel;
+        install_interrupt_handler(&cancel);
         std::vector<GlueTask> tasks;
         for (const auto& t : st->tasks) {
             if (t == "all") tasks.insert(tasks.end(), table_tasks().begin(), table_tasks().end());
@@ -265,10 +276,12 @@ void add_glue_command(CLI::App& app) {
                 o.mixed_precision = !st->no_mixed;
                 o.resume = !st->no_resume;
                 o.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+                o.cancel = &cancel;
                 mr.tasks.push_back(run_glue_task(o));
             }
             results.push_back(std::move(mr));
         }
+        install_interrupt_handler(nullptr);
         for (const auto& path : write_glue_outputs(results, st->options, st->out))
             std::fprintf(stderr, "wrote %s\n", path.c_str());
         std::printf("%s", glue_table_markdown(results).c_str());

@@ -288,6 +288,9 @@ GlueTaskResult run_glue_task(const GlueJobOptions& o) {
             model->train(true);
             double loss_sum = 0;
             for (int64_t s = 0; s < steps_per_epoch; ++s) {
+                if (o.cancel && o.cancel->cancelled())
+                    throw Cancelled{"GLUE training (" + data::glue_task_info(o.task).name + ", seed " +
+                                    std::to_string(seed) + ", epoch " + std::to_string(epoch) + ")"};
                 const int64_t step = int64_t(epoch - 1) * steps_per_epoch + s;
                 std::vector<std::size_t> rows(order.begin() + s * o.batch_size,
                                               order.begin() + std::min<std::size_t>(order.size(), (s + 1) * o.batch_size));

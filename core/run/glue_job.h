@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/data/glue.h"
+#include "core/run/progress.h"
 
 namespace syn::run {
 
@@ -41,6 +42,9 @@ struct GlueJobOptions {
     // Stop after this many epochs in this call (0: run to the end); the next call resumes. Tests use it.
     int stop_after_epochs = 0;
     std::function<void(const std::string&)> log;  // progress lines; may be empty
+    // Checked between optimiser steps: a cancelled run stops (syn::run::Cancelled) with its state
+    // as of the last finished epoch on disk, so the next run resumes from there.
+    const CancelToken* cancel = nullptr;
 };
 
 struct GlueEpoch {

@@ -939,7 +939,7 @@ void add_score_command(CLI::App& app) {
         ->allow_extra_args(false);
     cmd->add_option("--out", st->out, "Output folder")->required();
     cmd->add_option("--device", st->options.device, "auto, cpu, cuda, cuda:N")->capture_default_str();
-    cmd->add_option("--batch", st->options.batch, "Images per forward pass")->capture_default_str();
+    cmd->add_option("--batch,--batch-size", st->options.batch, "Images per forward pass")->capture_default_str();
     cmd->add_flag("--no-cache", st->no_cache, "Do not use the embedding cache for the prompts");
     cmd->callback([st] {
         for (const auto& g : st->groups) {
@@ -952,7 +952,10 @@ void add_score_command(CLI::App& app) {
         st->options.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
         check_output_folder(st->out);  // before any work
         TerminalProgress bar;
-        const ScoreJobResult result = run_score(st->options, bar.sink());
+        CancelToken cancel;
+        install_interrupt_handler(&cancel);
+        const ScoreJobResult result = run_score(st->options, bar.sink(), &cancel);
+        install_interrupt_handler(nullptr);
         for (const auto& path : write_score_outputs(result, st->options, st->out))
             std::fprintf(stderr, "wrote %s\n", path.c_str());
         std::printf("%s", score_table_markdown(result).c_str());

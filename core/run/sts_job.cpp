@@ -1,6 +1,7 @@
 #include "core/run/sts_job.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -13,6 +14,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/output_folder.h"
 #include "core/io/errors.h"
+#include "core/io/torch/torch_runtime.h"
 #include "core/io/sha256.h"
 #include "core/run/catalog.h"
 #include "core/run/embed_job.h"
@@ -156,6 +158,8 @@ StsResult run_sts(const StsJobOptions& options, const ProgressSink& progress, co
     eval::BootstrapOptions boot;
     boot.replicates = options.bootstrap;
     boot.seed = options.seed;
+    // The threads this process may use (OMP_NUM_THREADS, affinity, cgroup quota), not every core.
+    boot.threads = static_cast<unsigned>(std::min(default_thread_count(), 8));
 
     std::set<std::string> labels_used;
     for (const std::string& spec : options.models) {
@@ -280,8 +284,10 @@ std::string cell(const eval::CorrelationEstimate& e, bool latex) {
     return s;
 }
 
+// A number, or null for NaN / infinity (JSON has neither).
+nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
 nlohmann::json estimate_json(const eval::CorrelationEstimate& e) {
-    auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
     nlohmann::json j = {{"value", num(e.point.value)},
                         {"n", e.point.n},
                         {"ci_lower", num(e.ci.lower)},
@@ -388,7 +394,6 @@ nlohmann::json sts_results_json(const StsResult& r) {
     for (const auto& f : r.failed)
         j["failed"].push_back({{"model", f.model}, {"label", f.label}, {"requested_pooling", f.pooling}, {"reason", f.reason}});
     j["comparisons"] = nlohmann::json::array();
-    auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
     for (const auto& c : r.comparisons)
         j["comparisons"].push_back({{"a", c.a},
                                     {"b", c.b},
@@ -420,8 +425,87 @@ std::string sts_pairs_csv(const StsResult& r) {
     return ss.str();
 }
 
+namespace {
+
+// A model id as MTEB names its results folder ("org/name" -> "org__name"); a local folder by its name.
+std::string mteb_model_folder(const EncoderRun& e) {
+    std::string name = e.model;
+    std::error_code ec;
+    if (fs::is_directory(name, ec)) name = fs::path(name).lexically_normal().filename().string();
+    if (name.empty()) name = e.label;
+    std::string out;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        if (name[i] == '/') out += "__";
+        else if (name[i] == ':' || name[i] == '\\') out += '_';
+        else out += name[i];
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> sts_interop_files(const StsResult& r) {
+    std::vector<std::pair<std::string, std::string>> files;
+    const std::string version = version_info().value("synesthesia", "unknown");
+    struct Task {
+        const char* name;  // MTEB task name and sentence-transformers evaluator name
+        const eval::CorrelationEstimate StsCorrelations::*pearson;
+        const eval::CorrelationEstimate StsCorrelations::*spearman;
+        const char* what;
+    };
+    const Task tasks[] = {
+        {"CxC-STS-L", &StsCorrelations::sts_l_pearson, &StsCorrelations::sts_l_spearman,
+         "cosine of the two captions' embeddings vs the human similarity rating (CxC)"},
+        {"CxC-STS-V", &StsCorrelations::sts_v_pearson, &StsCorrelations::sts_v_spearman,
+         "cosine of the two captions' embeddings vs whether they describe the same image (CxC)"},
+    };
+    for (const auto& e : r.encoders) {
+        const std::string folder = mteb_model_folder(e);
+        const std::string revision = "no_revision_available";  // MTEB's word for an unknown revision
+        files.emplace_back("mteb/" + folder + "/" + revision + "/model_meta.json",
+                           nlohmann::json{{"name", e.model},
+                                          {"revision", revision},
+                                          {"framework", {"synesthesia " + version}},
+                                          {"pooling", e.pooling},
+                                          {"dtype", e.dtype},
+                                          {"fingerprint_sha256", e.fingerprint}}
+                                   .dump(2) + "\n");
+        std::string csv_dir = "sentence-transformers/" + folder + "/";
+        for (const Task& t : tasks) {
+            const double pearson = (e.all.*t.pearson).point.value, spearman = (e.all.*t.spearman).point.value;
+            // MTEB's TaskResult layout: scores per split, main_score = cosine Spearman as for its STS tasks.
+            nlohmann::json task = {
+                {"dataset_revision", r.manifest.value("data", nlohmann::json::object()).value("cxc_csv_sha256", "")},
+                {"task_name", t.name},
+                {"mteb_version", nullptr},
+                {"description", t.what},
+                {"evaluation_time", e.seconds},
+                {"kg_co2_emissions", nullptr},
+                {"scores",
+                 {{"test",
+                   {{{"cosine_pearson", num(pearson)},
+                     {"cosine_spearman", num(spearman)},
+                     {"pearson", num(pearson)},
+                     {"spearman", num(spearman)},
+                     {"main_score", num(spearman)},
+                     {"hf_subset", "default"},
+                     {"languages", {"eng-Latn"}},
+                     {"n_pairs", r.dataset.pairs.size()}}}}}}};
+            files.emplace_back("mteb/" + folder + "/" + revision + "/" + t.name + ".json", task.dump(2) + "\n");
+            // sentence-transformers' EmbeddingSimilarityEvaluator CSV (epoch and steps -1: not during training).
+            std::ostringstream csv;
+            csv.precision(17);
+            csv << "epoch,steps,cosine_pearson,cosine_spearman\n-1,-1," << pearson << "," << spearman << "\n";
+            std::string name = t.name;
+            for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            files.emplace_back(csv_dir + "similarity_evaluation_" + name + "_results.csv", csv.str());
+        }
+    }
+    return files;
+}
+
 std::vector<std::string> write_sts_outputs(const StsResult& result, const std::string& out_dir,
-                                           const FigureWriter& figures) {
+                                           const FigureWriter& figures, bool interop_files) {
     StagedOutputFolder staged(out_dir);
     std::vector<std::string> written;
     auto put = [&](const char* name, const std::string& content) {
@@ -433,6 +517,13 @@ std::vector<std::string> write_sts_outputs(const StsResult& result, const std::s
     put("table.tex", sts_table_latex(result));
     put("results.json", sts_results_json(result).dump(2) + "\n");
     put("pairs.csv", sts_pairs_csv(result));
+    if (interop_files)
+        for (const auto& [name, content] : sts_interop_files(result)) {
+            const fs::path path = fs::path(staged.path()) / name;
+            fs::create_directories(path.parent_path());
+            write_file_atomically(path.string(), content);
+            written.push_back(path.string());
+        }
     if (figures) {
         auto more = figures(result, staged.path());
         written.insert(written.end(), more.begin(), more.end());

@@ -38,7 +38,7 @@ void add_train_mapping(CLI::App& app) {
     cmd->add_flag("--all-captions", o.all_captions, "Every (image, caption) pair each epoch (default: one random caption per image)");
     cmd->add_option("--out", o.out_dir, "Output folder (mapping.safetensors, state.json, losses.csv)")->required();
     cmd->add_option("--lr", o.train.learning_rate, "AdamW learning rate")->capture_default_str();
-    cmd->add_option("--batch-size", o.train.batch_size, "Batch size")->capture_default_str();
+    cmd->add_option("--batch-size,--batch", o.train.batch_size, "Batch size")->capture_default_str();
     cmd->add_option("--epochs", o.train.epochs, "Epochs")->capture_default_str();
     cmd->add_option("--max-steps", o.train.max_steps, "Stop after N steps (0 = no limit)")->capture_default_str();
     cmd->add_option("--seed", o.train.seed, "Seed (init, order, captions, dropout)")->capture_default_str();
@@ -98,7 +98,7 @@ void add_generate(CLI::App& app) {
     cmd->add_option("--top-k", o.sampling.top_k, "Top-k (0 = off)")->capture_default_str();
     cmd->add_option("--top-p", o.sampling.top_p, "Top-p (1 = off)")->capture_default_str();
     cmd->add_option("--temperature", o.sampling.temperature, "Temperature (0 = greedy)")->capture_default_str();
-    cmd->add_option("--batch", o.batch, "Images sampled together")->capture_default_str();
+    cmd->add_option("--batch,--batch-size", o.batch, "Images sampled together")->capture_default_str();
     cmd->add_option("--device", o.device, "auto, cpu, cuda, cuda:N")->capture_default_str();
     cmd->add_option("--dtype", o.dtype, "GPT dtype: auto (bfloat16 on CUDA and on CPUs with AMX-BF16/AVX512-BF16, else float32), float32, bfloat16, float16 (CUDA)")->capture_default_str();
     cmd->add_option("--out", o.out_dir, "Output folder (PNGs + images.jsonl)")->required();

@@ -17,4 +17,13 @@ nlohmann::json version_info() {
             {"compute_device", dev.summary()}};
 }
 
+std::string version_line() {
+    return std::string("synesthesia ") + SYN_VERSION + " (libtorch " + compat::torch_version_string() + ", " +
+#if defined(__clang__)
+           __VERSION__ + ")";  // "Debian Clang 14.0.6"
+#else
+           "GCC " __VERSION__ + ")";  // GCC's __VERSION__ is the bare number
+#endif
+}
+
 }  // namespace syn::run

@@ -595,3 +595,29 @@ TEST(FetchCommand, WithoutNetworkEveryFailureSaysWhatToProvide) {
 }
 
 }  // namespace
+
+// The token `huggingface-cli login` writes is used as the hub client uses it (issue 16).
+TEST(HfToken, EnvironmentThenTheLoginTokenFile) {
+    const fs::path home = fs::temp_directory_path() / ("syn_hf_token_" + std::to_string(::getpid()));
+    fs::create_directories(home / "hf");
+    for (const char* v : {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH"}) ::unsetenv(v);
+    ::setenv("HF_HOME", (home / "hf").c_str(), 1);
+    EXPECT_EQ(syn::hub::hf_token_file(), (home / "hf" / "token").string());
+    EXPECT_EQ(syn::hub::hf_token(), "");  // no file: anonymous
+    std::ofstream(home / "hf" / "token") << "hf_fromTheLoginFile\n";
+    EXPECT_EQ(syn::hub::hf_token(), "hf_fromTheLoginFile");
+    ::setenv("HF_TOKEN", "hf_fromTheEnvironment", 1);
+    EXPECT_EQ(syn::hub::hf_token(), "hf_fromTheEnvironment");
+    ::unsetenv("HF_TOKEN");
+    ::setenv("HF_TOKEN_PATH", (home / "elsewhere").c_str(), 1);
+    std::ofstream(home / "elsewhere") << "  hf_padded \r\n";
+    EXPECT_EQ(syn::hub::hf_token(), "hf_padded");
+    std::ofstream(home / "elsewhere") << std::string("hf\x01binary", 9);
+    EXPECT_EQ(syn::hub::hf_token(), "");  // not a token: never sent
+    ::unsetenv("HF_TOKEN_PATH");
+    ::unsetenv("HF_HOME");
+    ::setenv("XDG_CACHE_HOME", (home / "xdg").c_str(), 1);
+    EXPECT_EQ(syn::hub::hf_token_file(), (home / "xdg" / "huggingface" / "token").string());
+    ::unsetenv("XDG_CACHE_HOME");
+    fs::remove_all(home);
+}

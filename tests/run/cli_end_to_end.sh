@@ -55,4 +55,47 @@ set -e
 [ "$rc" = 1 ] || fail "missing csv: exit code $rc"
 grep -q "missing.csv" "$WORK/bad.stderr" || fail "missing csv: message does not name the file: $(cat "$WORK/bad.stderr")"
 [ ! -e "$WORK/never" ] || fail "an output folder was created for a failed run"
+
+# Conventions (issue 16): --version, usage errors exit 2, one spelling for lists, thread limits.
+version=$("$BIN" --version) || fail "--version exited with $?"
+echo "$version" | grep -Eq '^synesthesia [0-9]+\.[0-9]+\.[0-9]+ \(libtorch [0-9.]+' || fail "--version printed '$version'"
+"$BIN" --help > /dev/null || fail "--help exited with $?"
+for args in "sts --no-such-option" "no-such-command" "" "embed --model x"; do
+  set +e
+  # shellcheck disable=SC2086
+  "$BIN" $args > /dev/null 2> "$WORK/usage.stderr"
+  rc=$?
+  set -e
+  [ "$rc" = 2 ] || fail "usage error '$args': exit code $rc, expected 2 ($(cat "$WORK/usage.stderr"))"
+done
+# --model and --models, commas and spaces: the same list.
+"$BIN" sts --cxc "$SHARED/data/cxc/sts_test.csv" --captions "$SHARED/data/coco/captions_karpathy_test.json" \
+  --model lexical/jaccard,lexical/tfidf --max-pairs 50 --bootstrap 10 --mteb --out "$WORK/commas" > /dev/null 2>&1 \
+  || fail "sts with a comma-separated --model list failed"
+# --mteb: MTEB's result layout and sentence-transformers' CSV hold the numbers results.json holds.
+python3 - "$WORK/commas" <<'PY' || fail "--mteb files do not match results.json"
+import csv, json, os, sys
+out = sys.argv[1]
+results = json.load(open(os.path.join(out, "results.json")))
+for e in results["encoders"]:
+    folder = e["model"].replace("/", "__")
+    for task, key in (("CxC-STS-L", "sts_l"), ("CxC-STS-V", "sts_v")):
+        m = json.load(open(os.path.join(out, "mteb", folder, "no_revision_available", task + ".json")))
+        test = m["scores"]["test"][0]
+        assert m["task_name"] == task, m
+        assert abs(test["cosine_spearman"] - e["all"][key + "_spearman"]["value"]) < 1e-12, (task, test, e["all"])
+        assert abs(test["cosine_pearson"] - e["all"][key + "_pearson"]["value"]) < 1e-12
+        assert test["main_score"] == test["cosine_spearman"]
+        rows = list(csv.DictReader(open(os.path.join(out, "sentence-transformers", folder,
+                                                     "similarity_evaluation_%s_results.csv" % task.lower()))))
+        assert len(rows) == 1 and abs(float(rows[0]["cosine_spearman"]) - test["cosine_spearman"]) < 1e-12, rows
+PY
+grep -q "| lexical/jaccard |" "$WORK/commas/table.md" && grep -q "| lexical/tfidf |" "$WORK/commas/table.md" \
+  || fail "comma-separated --model list: $(cat "$WORK/commas/table.md")"
+# Threads: OMP_NUM_THREADS and the CPU affinity are respected (SYN_NUM_THREADS overrides both).
+OMP_NUM_THREADS=1 "$BIN" device | grep -q "CPU: 1 threads" || fail "OMP_NUM_THREADS=1 ignored: $(OMP_NUM_THREADS=1 "$BIN" device)"
+if command -v taskset > /dev/null; then
+  taskset -c 0 "$BIN" device | grep -q "CPU: 1 threads" || fail "affinity to one CPU ignored: $(taskset -c 0 "$BIN" device)"
+fi
+SYN_NUM_THREADS=3 OMP_NUM_THREADS=1 "$BIN" device | grep -q "CPU: 3 threads" || fail "SYN_NUM_THREADS does not override"
 echo "cli end-to-end: 1 passed, 0 failed"

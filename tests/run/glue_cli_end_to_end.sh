@@ -77,4 +77,25 @@ set -e
 [ "$rc" = 1 ] || fail "broken TSV: exit code $rc ($(cat "$WORK/bad.stderr"))"
 grep -q "SST-2/train.tsv:$bad_line:" "$WORK/bad.stderr" \
   || fail "broken TSV: message does not name file:line ($bad_line): $(cat "$WORK/bad.stderr")"
+
+# Ctrl-C and SIGTERM stop training between steps: exit 130 / 143 with a message, the finished
+# epochs kept for the next run (issue 16). Many one-example steps, so the run is mid-epoch.
+for sig in INT TERM; do
+  "$BIN" glue --task sst2 --data "$WORK/glue" --model "$FIX/models/tiny-bert" --out "$WORK/sig$sig" --device cpu \
+    --epochs 500 --batch-size 1 --max-length 32 --seeds 42 > /dev/null 2> "$WORK/sig$sig.stderr" &
+  pid=$!
+  for ((i = 0; i < 100; i++)); do  # until the first epoch is done (its line), at most 20 s
+    grep -q "epoch 1" "$WORK/sig$sig.stderr" 2>/dev/null && break
+    sleep 0.2
+  done
+  kill -s "$sig" "$pid"
+  set +e
+  wait "$pid"
+  rc=$?
+  set -e
+  want=$([ "$sig" = INT ] && echo 130 || echo 143)
+  [ "$rc" = "$want" ] || fail "SIG$sig during glue: exit code $rc, expected $want ($(tail -3 "$WORK/sig$sig.stderr"))"
+  grep -q "cancelled during GLUE training" "$WORK/sig$sig.stderr" || fail "SIG$sig: no message: $(tail -3 "$WORK/sig$sig.stderr")"
+  [ ! -e "$WORK/sig$sig/glue_table.md" ] || fail "SIG$sig: a table was written for an interrupted run"
+done
 echo "glue cli end-to-end: 1 passed, 0 failed"

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "core/io/errors.h"
+#include "core/io/torch/torch_runtime.h"
 #include "core/run/device_choice.h"
 
 using syn::run::choose_device;
@@ -63,4 +64,20 @@ TEST(DeviceChoice, ThisMachine) {
     auto a = choose_device("cpu", "auto");
     EXPECT_FALSE(a.reason.empty());
     EXPECT_EQ(a.dtype == c10::kBFloat16, syn::run::MachineCaps::this_machine().cpu_fast_bfloat16);
+}
+
+// --- threads: what the process may use, not every core (issue 16) ----------------------------------
+TEST(ThreadCount, ExplicitSettingsThenAffinityAndCgroupQuota) {
+    using syn::thread_count_from;
+    EXPECT_EQ(thread_count_from("3", "1", 16, ""), 3);         // SYN_NUM_THREADS first
+    EXPECT_EQ(thread_count_from(nullptr, "2", 16, ""), 2);     // then OMP_NUM_THREADS
+    EXPECT_EQ(thread_count_from(nullptr, "4,2", 16, ""), 4);  // OpenMP's nested list: the outer level
+    EXPECT_EQ(thread_count_from("", "junk", 16, ""), 16);      // unparsable: ignored
+    EXPECT_EQ(thread_count_from("0", "-1", 6, ""), 6);         // not positive: ignored
+    EXPECT_EQ(thread_count_from(nullptr, nullptr, 16, "max 100000"), 16);     // no quota
+    EXPECT_EQ(thread_count_from(nullptr, nullptr, 16, "200000 100000"), 2);   // docker --cpus 2
+    EXPECT_EQ(thread_count_from(nullptr, nullptr, 16, "150000 100000"), 2);   // 1.5 CPUs: round up
+    EXPECT_EQ(thread_count_from(nullptr, nullptr, 1, "800000 100000"), 1);    // affinity is smaller
+    EXPECT_EQ(thread_count_from(nullptr, nullptr, 0, ""), 1);                 // never 0
+    EXPECT_EQ(thread_count_from(nullptr, "999999", 2, ""), 4096);             // capped
 }

@@ -4,9 +4,20 @@
 
 namespace syn {
 
-// Sets torch's intra-op thread count to the machine's cores (Debian's libtorch defaults to 1
-// here) unless SYN_NUM_THREADS says otherwise. Call once at start-up. Returns the count set.
+// Sets torch's intra-op thread count (Debian's libtorch defaults to 1 here) to
+// default_thread_count(). Call once at start-up. Returns the count set.
 int init_torch_runtime();
+
+// The threads this process should use: SYN_NUM_THREADS, else OMP_NUM_THREADS (its first value, as
+// OpenMP reads a nested list), else the CPUs it may run on: its affinity mask (taskset, Slurm's
+// --cpus-per-task) and the cgroup v2 CPU quota (docker --cpus, systemd CPUQuota), whichever is
+// smaller. At least 1.
+int default_thread_count();
+
+// The pieces of default_thread_count(), for tests: `cgroup_cpu_max` is the text of cgroup v2's
+// cpu.max ("max 100000" or "<quota> <period>"; "" when absent).
+int thread_count_from(const char* syn_num_threads, const char* omp_num_threads, int affinity_cpus,
+                      const std::string& cgroup_cpu_max);
 
 // Debian's libtorch runs its intra-op work on GNU OpenMP while OpenBLAS runs GEMMs on its own
 // pthreads: with OpenMP's default spin-waiting, idle OpenMP threads keep the cores busy that
