@@ -285,6 +285,7 @@ void MainWindow::buildPanels() {
     glue_ = new GluePanel(this);
     prompt_->setComputeWorker(worker_);  // face generation (text-to-image probe)
     mapping_ = new MappingTrainingPanel(worker_, this);
+    mapping_->setModelList(model_list_);  // folders added in the Models panel are encoders to train on
     // After the jobs panel: a finished download has its row in the panel marked before the picker refreshes.
     downloads_ = new ModelDownloads(worker_, model_list_, this);
     picker_->setDownloads(downloads_);

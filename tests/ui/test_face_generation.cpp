@@ -10,6 +10,12 @@
 //    and scores with tiny-clip; the two CLIP-S shown must equal clip_score_pairs computed here a
 //    second time from the same images (tokenizer + text tower + vision tower, outside the job).
 //    Cancelling a queued generation is reported as cancelled.
+//  - Issue 20 item 7: a 32 x 32 face in the window's prompt dock is drawn at least 3x, filling its
+//    box, without smoothing (the view keeps the real pixels; the panel with faces is saved as
+//    face_panel_window.png); the red list of missing inputs follows the fields as they are filled and
+//    goes once nothing is missing (and after a successful generation); the mapping training's
+//    encoder list offers the folders added in the Models panel; its output-folder dialog offers to
+//    create a folder that does not exist yet.
 // Torch headers first: Qt's `slots` macro would break ATen's ivalue_inl.h.
 #include <ATen/ATen.h>
 
@@ -21,13 +27,18 @@
 #include <QDir>
 #include <QFile>
 #include <QImage>
+#include <QComboBox>
+#include <QDockWidget>
 #include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
 #include <QPainter>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QXmlStreamReader>
 #include <QtTest/QtTest>
 
@@ -40,6 +51,8 @@
 #include "tests/support/shared_paths.h"
 #include "ui/compute/compute_worker.h"
 #include "ui/main_window.h"
+#include "ui/models/model_list_model.h"
+#include "ui/panels/model_picker.h"
 #include "ui/panels/face_generation_panel.h"
 #include "ui/panels/mapping_training_panel.h"
 #include "ui/panels/prompt_panel.h"
@@ -341,6 +354,158 @@ private slots:
         QVERIFY(!prompt_shot.isNull() && prompt_shot.width() > 100 && prompt_shot.height() > 50);
     }
 
+    // Issue 20 item 7: faces scaled for display, nearest neighbour; the pixels themselves unchanged.
+    void facesAreScaledUpInTheWindow() {
+        MainWindow window;
+        window.setErrorBoxesEnabled(false);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        // The smallest screen the workbench is made for (a 1280 x 720 projector), laid out for it.
+        window.setWindowState(Qt::WindowNoState);
+        window.resize(1280, 720);
+        window.arrangeDocks();
+        QCoreApplication::processEvents();
+        window.dock("prompt")->raise();
+        QCoreApplication::processEvents();
+        auto* panel = window.promptPanel()->faceGeneration();
+        auto* view = panel->findChild<FaceView*>("faceClipView");
+        auto* other = panel->findChild<FaceView*>("faceBertView");
+        QVERIFY(view && other);
+        // Four quadrants of 16 x 16 pixels and one odd pixel: every colour must come out unblended.
+        QImage face(32, 32, QImage::Format_RGB888);
+        const QColor quadrant[2][2] = {{QColor(220, 40, 40), QColor(40, 180, 60)}, {QColor(40, 60, 220), QColor(230, 210, 30)}};
+        for (int y = 0; y < 32; ++y)
+            for (int x = 0; x < 32; ++x) face.setPixelColor(x, y, quadrant[y / 16][x / 16]);
+        face.setPixelColor(5, 5, Qt::black);
+        view->setImage(face);
+        other->setImage(solid(32, 32, QColor(90, 90, 90)));
+        QCoreApplication::processEvents();
+        QVERIFY(window.promptPanel()->grab().save(QDir(tmp_.path()).filePath("face_panel_window.png")));
+        QVERIFY(window.grab().save(QDir(tmp_.path()).filePath("face_window.png")));
+        const QRect drawn = view->imageRect();
+        qInfo("window %dx%d, face view %dx%d, face drawn %dx%d", window.width(), window.height(), view->width(),
+              view->height(), drawn.width(), drawn.height());
+        QVERIFY2(drawn.width() >= 3 * 32 && drawn.height() >= 3 * 32,
+                 qPrintable(QString("a 32 px face drawn %1 px wide in a %2x%3 view")
+                                .arg(drawn.width()).arg(view->width()).arg(view->height())));
+        // It fills its square box (no whole-factor margin left).
+        QVERIFY(drawn.width() >= std::min(view->width(), view->height()) - 3);
+        const QImage shot = view->grab().toImage();
+        const double k = drawn.width() / 32.0;
+        for (int qy = 0; qy < 2; ++qy)
+            for (int qx = 0; qx < 2; ++qx) {
+                // Every pixel inside a quadrant (a pixel's width from its edges) is exactly its colour.
+                const int x0 = drawn.left() + int(std::ceil((qx * 16 + 1) * k)),
+                          x1 = drawn.left() + int(std::floor((qx * 16 + 15) * k)) - 1;
+                const int y0 = drawn.top() + int(std::ceil((qy * 16 + 1) * k)),
+                          y1 = drawn.top() + int(std::floor((qy * 16 + 15) * k)) - 1;
+                for (int y = y0; y <= y1; y += 3)
+                    for (int x = x0; x <= x1; x += 3) {
+                        const double sx = (x - drawn.left()) / k, sy = (y - drawn.top()) / k;
+                        if (std::abs(sx - 5.5) < 1.5 && std::abs(sy - 5.5) < 1.5) continue;  // the black pixel
+                        QVERIFY2(near(shot.pixelColor(x, y), quadrant[qy][qx]),
+                                 qPrintable(QString("pixel %1,%2 blended").arg(x).arg(y)));
+                    }
+            }
+        // The black source pixel is a k x k block: its centre is black, not grey.
+        const QPoint black = drawn.topLeft() + QPoint(int(5.5 * k), int(5.5 * k));
+        QVERIFY(near(shot.pixelColor(black), Qt::black));
+        // Display only: the image (what Figure 1 and exports use) keeps its 32 x 32 pixels.
+        QCOMPARE(view->image().size(), QSize(32, 32));
+        QCOMPARE(view->image(), face);
+    }
+
+    void missingInputsMessageFollowsTheFields() {
+        if (!syn::test::shared_available()) QSKIP("shared fixtures not found: set SYNESTHESIA_SHARED");
+        ComputeWorker worker;
+        FaceGenerationPanel panel;
+        panel.setWorker(&worker);
+        panel.setGenerator("");
+        panel.setClipMapping("");
+        panel.setBertMapping("");
+        panel.setClipScorer(tmp_.path() + "/no-clip-model");
+        QCOMPARE(panel.generate("a smiling woman"), 0);
+        QVERIFY(panel.messageIsError());
+        QVERIFY2(panel.message().contains("generator") && panel.message().contains("no-clip-model"), qPrintable(panel.message()));
+        // Filling the fields: the list shrinks with each one...
+        panel.setGenerator(fixture("tiny-taming"));
+        QVERIFY2(!panel.message().contains("the generator folder"), qPrintable(panel.message()));
+        QVERIFY(panel.messageIsError());
+        panel.setClipMapping(fixture("tiny-clip") + "/model.safetensors");
+        panel.setBertMapping(fixture("tiny-bert") + "/model.safetensors");
+        QVERIFY2(panel.message().contains("no-clip-model"), qPrintable(panel.message()));
+        // ...and goes, with its red, once nothing is missing.
+        panel.setClipScorer(fixture("tiny-clip"));
+        QVERIFY2(!panel.messageIsError(), qPrintable(panel.message()));
+        QVERIFY2(!panel.message().contains("pick"), qPrintable(panel.message()));
+        QVERIFY(panel.findChild<QLabel*>("faceStatus")->styleSheet().isEmpty());
+        // Emptying a field again brings the list back only at the next Generate.
+        panel.setGenerator("");
+        QVERIFY(!panel.messageIsError());
+    }
+
+    void mappingEncodersIncludeTheModelsPanelsFolders() {
+        if (!syn::test::shared_available()) QSKIP("shared fixtures not found: set SYNESTHESIA_SHARED");
+        MainWindow window;
+        window.setErrorBoxesEnabled(false);
+        const QString bert = QDir::cleanPath(QFileInfo(fixture("tiny-bert")).absoluteFilePath());
+        auto* mapping = window.mappingTrainingPanel();
+        QVERIFY(!mapping->encoderChoices().contains(bert));
+        QVERIFY(mapping->encoderChoices().contains(syn::run::kRandomEncoder));
+        QVERIFY2(window.modelPicker()->addFolder(bert), qPrintable(window.lastError()));
+        QVERIFY2(mapping->encoderChoices().contains(bert), qPrintable(mapping->encoderChoices().join(", ")));
+        // What was typed stays when the list changes.
+        mapping->setEncoder("random");
+        QVERIFY(window.modelPicker()->addFolder(fixture("tiny-clip")));
+        QCOMPARE(mapping->options().encoder, std::string("random"));
+        QVERIFY(mapping->encoderChoices().contains(QDir::cleanPath(QFileInfo(fixture("tiny-clip")).absoluteFilePath())));
+    }
+
+    void outputFolderDialogOffersToCreateANewFolder() {
+        ComputeWorker worker;
+        MappingTrainingPanel panel(&worker);
+        const QString fresh = QDir(tmp_.path()).filePath("new-run");
+        QVERIFY(!QFileInfo::exists(fresh));
+        panel.setOutDir(tmp_.path());
+        // Drives the modal dialogs: types the new folder's name and accepts; answers Yes when asked
+        // to create it (any other box, e.g. "Directory not found", is closed and noted).
+        QStringList asked, refused;
+        bool accepted_once = false;
+        QTimer driver;
+        driver.setInterval(50);
+        connect(&driver, &QTimer::timeout, this, [&] {
+            QWidget* modal = QApplication::activeModalWidget();
+            if (auto* box = qobject_cast<QMessageBox*>(modal)) {
+                if (box->standardButtons() & QMessageBox::Yes) {
+                    asked << box->text();
+                    box->button(QMessageBox::Yes)->click();
+                } else {
+                    refused << box->text();
+                    box->button(box->standardButtons() & QMessageBox::Ok ? QMessageBox::Ok : QMessageBox::Close)->click();
+                }
+            } else if (auto* dialog = qobject_cast<QFileDialog*>(modal)) {
+                if (accepted_once) {
+                    dialog->reject();  // refused: give up rather than hang
+                    return;
+                }
+                accepted_once = true;
+                auto* name = dialog->findChild<QLineEdit*>("fileNameEdit");
+                QVERIFY(name);
+                name->setText("new-run");
+                // Queued: accept() asks in a nested event loop, where this timer must fire again.
+                QMetaObject::invokeMethod(dialog, "accept", Qt::QueuedConnection);
+            }
+        });
+        driver.start();
+        panel.chooseOutDir();
+        driver.stop();
+        QVERIFY2(refused.isEmpty(), qPrintable(refused.join(" | ")));
+        QCOMPARE(asked.size(), 1);
+        QVERIFY2(asked.first().contains("new-run") && asked.first().contains("Create"), qPrintable(asked.first()));
+        QVERIFY(QFileInfo(fresh).isDir());
+        QCOMPARE(QDir::cleanPath(QString::fromStdString(panel.options().out_dir)), QDir::cleanPath(fresh));
+    }
+
     void cancellingAQueuedGenerationIsReported() {
         if (!syn::test::shared_available()) QSKIP("shared fixtures not found: set SYNESTHESIA_SHARED");
         ComputeWorker worker;
@@ -438,9 +603,16 @@ private slots:
         panel.setSeed(3);
         QSignalSpy generated(&panel, &FaceGenerationPanel::generationFinished);
         const std::string prompt = "This person has blond hair.";
+        // First without a CLIP-S model (issue 20 item 7): the red list, which must not outlive the
+        // successful generation once the scorer is picked.
+        panel.setClipScorer(tmp_.path() + "/no-clip-model");
+        QCOMPARE(panel.generate(QString::fromStdString(prompt)), 0);
+        QVERIFY(panel.messageIsError());
+        panel.setClipScorer(fixture("tiny-clip"));
         QVERIFY(panel.generate(QString::fromStdString(prompt)) != 0);
         QVERIFY(generated.wait(240000));
         QVERIFY2(generated.first().at(0).toBool(), qPrintable(panel.message()));
+        QVERIFY2(!panel.messageIsError() && !panel.message().contains("pick"), qPrintable(panel.message()));
         auto result = panel.result();
         QVERIFY(result);
         QCOMPARE(panel.clipImage().size(), QSize(32, 32));

@@ -68,22 +68,36 @@ void FaceView::setImage(const QImage& image) {
     update();
 }
 
+QRect face_display_rect(const QSize& image_size, const QRect& box) {
+    if (image_size.isEmpty() || box.isEmpty()) return {};
+    const QSize size = image_size.scaled(box.size(), Qt::KeepAspectRatio);
+    return QRect(QPoint(box.left() + (box.width() - size.width()) / 2, box.top() + (box.height() - size.height()) / 2),
+                 size);
+}
+
+QRect FaceView::imageRect() const {
+    if (image_.isNull()) return {};
+    // Square box: the faces are square, and both views keep the same size side by side.
+    const QRect box = rect();
+    const int side = std::min(box.width(), box.height());
+    QRect square(0, 0, side, side);
+    square.moveCenter(box.center());
+    return face_display_rect(image_.size(), square);
+}
+
 void FaceView::paintEvent(QPaintEvent*) {
     QPainter painter(this);
-    const QRect box = rect().adjusted(1, 1, -1, -1);
     if (image_.isNull()) {
+        const QRect box = rect().adjusted(1, 1, -1, -1);
         painter.setPen(QPen(palette().color(QPalette::Mid), 1, Qt::DashLine));
         painter.drawRect(box);
         painter.setPen(palette().color(QPalette::PlaceholderText));
         painter.drawText(box, Qt::AlignCenter | Qt::TextWordWrap, "no face yet");
         return;
     }
-    // Square box: the faces are square, and both views keep the same size side by side.
-    const int side = std::min(box.width(), box.height());
-    QRect square(0, 0, side, side);
-    square.moveCenter(box.center());
-    const QRect target = figure1_image_rect(image_.size(), square);
-    // Scaled up: pixels stay pixels. Scaled down (a 256 px face in a small dock): smoothed, not aliased.
+    const QRect target = imageRect();
+    // Scaled up: nearest neighbour, pixels stay pixels. Scaled down (a 256 px face in a small
+    // dock): smoothed, not aliased.
     painter.setRenderHint(QPainter::SmoothPixmapTransform, target.width() < image_.width());
     painter.drawImage(target, image_);
 }
@@ -271,7 +285,7 @@ FaceGenerationPanel::FaceGenerationPanel(QWidget* parent) : QWidget(parent) {
     auto* top = new QHBoxLayout;
     top->setContentsMargins(0, 0, 0, 0);
     top->addLayout(left, 1);
-    top->addLayout(faces, 1);
+    top->addLayout(faces, 2);  // extra width goes to the faces first
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(3);
@@ -285,6 +299,11 @@ FaceGenerationPanel::FaceGenerationPanel(QWidget* parent) : QWidget(parent) {
     connect(export_, &QPushButton::clicked, this, &FaceGenerationPanel::exportFigureDialog);
     connect(clip_mapping_, &QLineEdit::editingFinished, this, [this] { refreshMappingLabel(true); });
     connect(bert_mapping_, &QLineEdit::editingFinished, this, [this] { refreshMappingLabel(false); });
+    for (QLineEdit* edit : {generator_, clip_mapping_, bert_mapping_})
+        connect(edit, &QLineEdit::textChanged, this, &FaceGenerationPanel::refreshMissingInputs);
+    connect(clip_scorer_, &QComboBox::currentTextChanged, this, &FaceGenerationPanel::refreshMissingInputs);
+    connect(top_k_, &QSpinBox::valueChanged, this, &FaceGenerationPanel::refreshMissingInputs);
+    connect(temperature_, &QDoubleSpinBox::valueChanged, this, &FaceGenerationPanel::refreshMissingInputs);
 
     // The last inputs used (paths to large files nobody wants to pick again).
     QSettings settings;
@@ -374,10 +393,12 @@ int FaceGenerationPanel::generate(const QString& prompt) {
         showMessage("A generation is already running: wait for it or Cancel it.");
         return 0;
     }
+    last_prompt_ = prompt;
     const FacePairRequest r = request(prompt);
     const std::string missing = face_pair_missing_inputs(r);
     if (!missing.empty()) {
         showMessage(QString::fromStdString(missing), true);
+        missing_shown_ = true;
         return 0;
     }
     if (!worker_) {
@@ -412,8 +433,21 @@ void FaceGenerationPanel::setBusy(bool busy) {
 }
 
 void FaceGenerationPanel::showMessage(const QString& text, bool error) {
+    missing_shown_ = false;
+    message_is_error_ = error;
     status_->setText(text);
     status_->setStyleSheet(error ? "QLabel { color: #c83030; }" : QString());
+}
+
+void FaceGenerationPanel::refreshMissingInputs() {
+    if (!missing_shown_ || job_) return;
+    const std::string missing = face_pair_missing_inputs(request(last_prompt_));
+    if (missing.empty()) {
+        showMessage("All inputs are set: press Generate.");
+        return;
+    }
+    showMessage(QString::fromStdString(missing), true);
+    missing_shown_ = true;
 }
 
 QString FaceGenerationPanel::message() const { return status_->text(); }

@@ -26,15 +26,25 @@ namespace syn::ui {
 
 class ComputeWorker;
 
-// A face drawn as large as fits, by an integer factor, without smoothing.
+// Where a face of `image_size` is drawn in `box`: as large as fits, aspect kept, centred. On screen
+// a 32 x 32 face in a 90 px box fills it (x2.8) rather than stopping at a whole factor (x2, or x1 in
+// a 63 px box); exports (Figure 1) keep whole factors (figure1_image_rect).
+QRect face_display_rect(const QSize& image_size, const QRect& box);
+
+// A face drawn as large as fits (face_display_rect): scaled up without smoothing (nearest
+// neighbour, so small faces stay crisp pixels), scaled down smoothed. image() keeps the real pixels.
 class FaceView : public QWidget {
     Q_OBJECT
 public:
     explicit FaceView(QWidget* parent = nullptr);
     void setImage(const QImage& image);
     const QImage& image() const { return image_; }
-    QSize sizeHint() const override { return {128, 128}; }
-    QSize minimumSizeHint() const override { return {64, 64}; }
+    // The rectangle the face occupies now (empty before an image is set).
+    QRect imageRect() const;
+    QSize sizeHint() const override { return {160, 160}; }
+    // Three times a tiny fixture's 32 px: a layout short of width no longer squeezes the face to
+    // its native size.
+    QSize minimumSizeHint() const override { return {96, 96}; }
 
 protected:
     void paintEvent(QPaintEvent* event) override;
@@ -79,6 +89,8 @@ public:
     QString clipScoreText() const;
     QString bertScoreText() const;
     QString message() const;
+    // Whether the message is shown as an error (red).
+    bool messageIsError() const { return message_is_error_; }
 
     // Figure 1.
     bool addToFigure();  // false (and a message) when there is nothing generated yet
@@ -95,6 +107,9 @@ signals:
 
 private:
     void showMessage(const QString& text, bool error = false);
+    // While the panel lists what is missing, each change of an input checks again: the list
+    // shrinks as fields are filled, and goes once nothing is missing.
+    void refreshMissingInputs();
     void setBusy(bool busy);
     void showResult(std::shared_ptr<const FacePairResult> result);
     void refreshMappingLabel(bool clip_side);
@@ -126,6 +141,9 @@ private:
     QLabel* clip_score_;
     QLabel* bert_score_;
     QString clip_mapping_label_, bert_mapping_label_;
+    QString last_prompt_;          // of the last Generate, for checking the inputs again
+    bool missing_shown_ = false;   // the message is the list of missing inputs
+    bool message_is_error_ = false;
 };
 
 }  // namespace syn::ui

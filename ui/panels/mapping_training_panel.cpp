@@ -8,6 +8,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QMetaObject>
 #include <QPlainTextEdit>
 #include <QPointer>
@@ -24,6 +25,7 @@
 
 #include "core/run/catalog.h"
 #include "ui/compute/compute_worker.h"
+#include "ui/models/model_list_model.h"
 #include "ui/plots/plot_builders.h"
 
 namespace syn::ui {
@@ -56,6 +58,38 @@ QSpinBox* spin(QWidget* parent, const char* name, int low, int high, int value, 
 
 }  // namespace
 
+OutputFolderDialog::OutputFolderDialog(QWidget* parent, const QString& caption, const QString& start)
+    : QFileDialog(parent, caption) {
+    setOption(QFileDialog::DontUseNativeDialog);
+    setFileMode(QFileDialog::Directory);
+    setOption(QFileDialog::ShowDirsOnly);
+    const QFileInfo info(start);
+    if (!start.isEmpty() && !info.exists()) {
+        // A folder named before but not created yet: open its parent with the name filled in.
+        setDirectory(info.absolutePath());
+        selectFile(info.fileName());
+    } else if (!start.isEmpty()) {
+        setDirectory(start);
+    }
+}
+
+QString OutputFolderDialog::folder() const { return selectedFiles().value(0); }
+
+void OutputFolderDialog::accept() {
+    const QString path = folder();
+    if (!path.isEmpty() && !QFileInfo::exists(path)) {
+        const auto answer = QMessageBox::question(
+            this, windowTitle(), QString("The folder %1 does not exist yet. Create it?").arg(QDir::toNativeSeparators(path)),
+            QMessageBox::Yes | QMessageBox::No, QMessageBox::Yes);
+        if (answer != QMessageBox::Yes) return;  // the dialog stays open for another name
+        if (!QDir().mkpath(path)) {
+            QMessageBox::warning(this, windowTitle(), QString("Could not create %1.").arg(QDir::toNativeSeparators(path)));
+            return;
+        }
+    }
+    QFileDialog::accept();
+}
+
 MappingTrainingPanel::MappingTrainingPanel(ComputeWorker* worker, QWidget* parent) : QWidget(parent), worker_(worker) {
     setObjectName("mappingTraining");
     generator_ = new QLineEdit(this);
@@ -80,6 +114,7 @@ MappingTrainingPanel::MappingTrainingPanel(ComputeWorker* worker, QWidget* paren
     } catch (const std::exception&) {
         // The catalog is compiled in; a folder or hub id can still be typed.
     }
+    fixed_encoder_items_ = encoder_->count();
     encoder_->setCurrentIndex(-1);
     encoder_->lineEdit()->setPlaceholderText("catalog id, model folder, or random");
     encoder_->setToolTip("Frozen text encoder: a catalog / hub id, a model folder, or \"random\" (the baseline)");
@@ -139,10 +174,7 @@ MappingTrainingPanel::MappingTrainingPanel(ComputeWorker* worker, QWidget* paren
                      const QString d = QFileDialog::getExistingDirectory(this, "Text encoder model folder");
                      if (!d.isEmpty()) setEncoder(d);
                  }));
-    form->addRow("Output", with_browse(this, out_dir_, [this] {
-                     const QString d = QFileDialog::getExistingDirectory(this, "Output folder", out_dir_->text());
-                     if (!d.isEmpty()) setOutDir(d);
-                 }));
+    form->addRow("Output", with_browse(this, out_dir_, [this] { chooseOutDir(); }));
     auto* numbers = new QHBoxLayout;
     numbers->setSpacing(4);
     numbers->addWidget(new QLabel("epochs", this));
@@ -234,6 +266,43 @@ MappingTrainingPanel::MappingTrainingPanel(ComputeWorker* worker, QWidget* paren
 
 MappingTrainingPanel::~MappingTrainingPanel() {
     if (job_) worker_->cancel(job_);
+}
+
+void MappingTrainingPanel::chooseOutDir() {
+    OutputFolderDialog dialog(this, "Output folder (a new name is created; an existing run there is resumed)",
+                              out_dir_->text().trimmed());
+    if (dialog.exec() == QDialog::Accepted && !dialog.folder().isEmpty()) setOutDir(dialog.folder());
+}
+
+void MappingTrainingPanel::setModelList(ModelListModel* models) {
+    if (models_) disconnect(models_, nullptr, this, nullptr);
+    models_ = models;
+    if (models_) {
+        connect(models_, &QAbstractItemModel::rowsInserted, this, &MappingTrainingPanel::refreshEncoderChoices);
+        connect(models_, &QAbstractItemModel::rowsRemoved, this, &MappingTrainingPanel::refreshEncoderChoices);
+        connect(models_, &QAbstractItemModel::modelReset, this, &MappingTrainingPanel::refreshEncoderChoices);
+    }
+    refreshEncoderChoices();
+}
+
+void MappingTrainingPanel::refreshEncoderChoices() {
+    const QString current = encoder_->currentText();
+    while (encoder_->count() > fixed_encoder_items_) encoder_->removeItem(encoder_->count() - 1);
+    if (models_) {
+        for (const ModelEntry& e : models_->entries()) {
+            if (e.source != "folder" || e.is_lexical() || e.folder.isEmpty()) continue;
+            encoder_->addItem(e.folder);
+            encoder_->setItemData(encoder_->count() - 1, QString("%1 (%2, added in the Models panel)").arg(e.label, e.family),
+                                  Qt::ToolTipRole);
+        }
+    }
+    encoder_->setEditText(current);
+}
+
+QStringList MappingTrainingPanel::encoderChoices() const {
+    QStringList items;
+    for (int i = 0; i < encoder_->count(); ++i) items << encoder_->itemText(i);
+    return items;
 }
 
 void MappingTrainingPanel::setGenerator(const QString& folder) { generator_->setText(folder); }

@@ -4,6 +4,7 @@
 // folder, epochs and a step limit; the job runs on the ComputeWorker and the loss curve is plotted
 // (QCustomPlot). Every epoch is checkpointed in the output folder, so starting again with the same
 // folder resumes, and the panel says from which epoch.
+#include <QFileDialog>
 #include <QWidget>
 
 #include <memory>
@@ -22,6 +23,18 @@ class QSpinBox;
 namespace syn::ui {
 
 class ComputeWorker;
+class ModelListModel;
+
+// A folder dialog for outputs: a folder that does not exist yet (a name typed in the dialog) is
+// offered for creation instead of refused as "Directory not found". Qt's own dialog, since only
+// it lets accept() ask first.
+class OutputFolderDialog : public QFileDialog {
+    Q_OBJECT
+public:
+    OutputFolderDialog(QWidget* parent, const QString& caption, const QString& start);
+    QString folder() const;
+    void accept() override;
+};
 
 class MappingTrainingPanel : public QWidget {
     Q_OBJECT
@@ -37,6 +50,9 @@ public:
     void setMaxSteps(int steps);
     void setBatchSize(int batch);
     void setMaxImages(int images);
+    // The encoder list offers the model folders added in the Models panel too (kept in step with it).
+    void setModelList(ModelListModel* models);
+    QStringList encoderChoices() const;
     syn::run::TrainMappingJobOptions options() const;
     // What is missing before a run can start ("" when nothing).
     QString missingInputs() const;
@@ -44,6 +60,8 @@ public:
     // Returns the job id, or 0 when something is missing (the panel says what) or a run is going on.
     int start();
     void cancel();
+    // The Output row's "…": an OutputFolderDialog, so a new run's folder can be named and created.
+    void chooseOutDir();
     bool busy() const { return job_ != 0; }
 
     // The loss curve: one point per optimiser step.
@@ -65,8 +83,11 @@ private:
     void showOutcome(std::shared_ptr<const MappingTrainingOutcome> outcome);
     void appendLog(const QString& line);
     void saveSettings() const;
+    void refreshEncoderChoices();
 
     ComputeWorker* worker_;
+    ModelListModel* models_ = nullptr;
+    int fixed_encoder_items_ = 0;  // "random" and the catalog's; the Models panel's folders follow
     int job_ = 0;
     std::shared_ptr<const MappingTrainingOutcome> outcome_;
     QLineEdit* generator_;

@@ -67,7 +67,7 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addLayout(left, 1);
-    layout->addWidget(faces, 1);
+    layout->addWidget(faces, 2);  // the faces need the width more than the caption list
 }
 
 void PromptPanel::setComputeWorker(ComputeWorker* worker) { faces_->setWorker(worker); }
