@@ -138,6 +138,10 @@ int main(int argc, char** argv) {
     } else if (!window.autoFindData() && scripted) {
         finish(window, *script);  // the empty state is what there is to show
     }
+    // A plain interactive start: offer the session the workbench last closed with (non-modal).
+    if (!scripted && !parser.isSet(project) && !parser.isSet(load_data) && !parser.isSet(present) &&
+        !parser.isSet(screenshot))
+        window.offerLastSession();
 
     if (parser.isSet(present)) {
         try {

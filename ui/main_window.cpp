@@ -14,6 +14,7 @@
 #include <QFormLayout>
 #include <QInputDialog>
 #include <QHeaderView>
+#include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
@@ -36,6 +37,8 @@
 #include <qcustomplot.h>
 
 #include <cmath>
+#include <optional>
+#include <utility>
 
 #include "core/io/model_store.h"
 #include "core/io/torch/torch_runtime.h"
@@ -155,7 +158,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     arrangeDocks();
     QSettings settings;
     setDark(settings.value("view/dark", false).toBool());
+    // The layout the window closed with, unless it was made for a larger screen than this one.
+    layout_restored_ = restoreLayout(settings.value("window/geometry").toByteArray(),
+                                     settings.value("window/state").toByteArray(),
+                                     settings.value("window/screen").toSize());
+    const QStringList missing_folders = picker_->restoreSavedFolders();
     showEmptyState();
+    if (!missing_folders.isEmpty())
+        showInfo("Model folders added earlier that are not model folders now (kept for later): " + missing_folders.join(", "));
 }
 
 MainWindow::~MainWindow() { worker_->cancelAll(); }
@@ -166,9 +176,39 @@ void MainWindow::showEvent(QShowEvent* event) {
     sized_on_first_show_ = true;
     // The dock sizes of the constructor were set before the window had its real size (a window
     // manager may still maximize it): set them again for the size it shows at.
+    // A restored layout keeps the dock sizes it was saved with.
+    if (layout_restored_) return;
     QTimer::singleShot(0, this, [this] {
         if (!presenting_) sizeDocks();
     });
+}
+
+QSize MainWindow::availableScreenSize() const {
+    const QScreen* s = screen() ? screen() : QGuiApplication::primaryScreen();
+    return s ? s->availableGeometry().size() : QSize();
+}
+
+bool MainWindow::savedLayoutFits(const QSize& saved_screen, const QSize& available) {
+    if (!saved_screen.isValid() || !available.isValid()) return true;
+    return saved_screen.width() <= available.width() && saved_screen.height() <= available.height();
+}
+
+bool MainWindow::restoreLayout(const QByteArray& geometry, const QByteArray& state, const QSize& saved_screen) {
+    if (geometry.isEmpty() || state.isEmpty()) return false;
+    const QSize available = availableScreenSize();
+    // Made on a larger screen: its docks were sized for room this screen lacks (plots side by side
+    // at full height, ...); the adaptive layout for this screen is the better start.
+    if (!savedLayoutFits(saved_screen, available)) return false;
+    if (restoreGeometry(geometry) && restoreState(state)) {
+        if (isMaximized() || isFullScreen() || !available.isValid() ||
+            (width() <= available.width() && height() <= available.height()))
+            return true;
+    }
+    // Unreadable, or a window larger than the screen (a layout saved before the screen's size was
+    // recorded): the adaptive default.
+    fitToScreen();
+    arrangeDocks();
+    return false;
 }
 
 void MainWindow::fitToScreen() {
@@ -233,8 +273,12 @@ void MainWindow::sizeDocks() {
 
 void MainWindow::closeEvent(QCloseEvent* event) {
     QSettings settings;
-    settings.setValue("window/state", saveState());
-    settings.setValue("window/geometry", saveGeometry());
+    // The layout comes back at the next start, the whole session when the user accepts the offer.
+    const ProjectState session = projectState();
+    settings.setValue("window/state", session.window_state);
+    settings.setValue("window/geometry", session.window_geometry);
+    settings.setValue("window/screen", session.window_screen);
+    settings.setValue("session/last", QJsonDocument(session.toJson()).toJson(QJsonDocument::Compact));
     worker_->cancelAll();
     event->accept();
 }
@@ -434,6 +478,8 @@ void MainWindow::buildMenus() {
     });
     recent_menu_ = file->addMenu("Recent projects");
     refreshRecentMenu();
+    action(file, "Restore &last session", {}, "Data, models, filters, layout and results as the workbench last closed",
+           [this] { restoreLastSession(); });
     file->addSeparator();
     QMenu* exports = file->addMenu(QIcon(":/icons/export.svg"), "&Export");
     action(exports, "Pairs table (CSV / Markdown / LaTeX)…", QKeySequence("Ctrl+E"),
@@ -711,6 +757,7 @@ int MainWindow::loadData(const QString& cxc_csv, const QString& captions_json, i
             onDataLoaded(std::static_pointer_cast<const syn::data::StsDataset>(r));
         },
         [this](const QString& message, bool cancelled) {
+            pending_rebuild_.clear();  // a project's results need its data
             if (!cancelled) showError("Could not load the data:\n" + message);
             if (!hasData()) showEmptyState(cancelled ? QString("Loading was cancelled.") : "Could not load: " + message);
             emit dataLoadFailed(message);
@@ -722,6 +769,7 @@ bool MainWindow::hasData() const { return dataset_ && !dataset_->pairs.empty(); 
 void MainWindow::onDataLoaded(std::shared_ptr<const syn::data::StsDataset> dataset) {
     dataset_ = std::move(dataset);
     result_.reset();
+    result_models_.clear();
     table2_->setResult(nullptr);
     explorer_->model()->setDataset(dataset_);
     central_->setCurrentIndex(1);
@@ -731,6 +779,7 @@ void MainWindow::onDataLoaded(std::shared_ptr<const syn::data::StsDataset> datas
                    .arg(dataset_->dropped_unresolved).arg(dataset_->csv_warnings.size());
     showInfo(msg);
     if (presenting_ && !present_items_.empty()) showPresentationItem();  // the list came before the data
+    if (!pending_rebuild_.empty()) rebuildResults(std::exchange(pending_rebuild_, {}));
     emit dataLoaded();
 }
 
@@ -739,11 +788,7 @@ int MainWindow::runSts() {
         showError("Load the CxC / COCO data first (File ▸ Open data…).");
         return 0;
     }
-    StsRunRequest request;
-    request.cxc_csv = cxc_csv_.toStdString();
-    request.captions_json = captions_json_.toStdString();
-    request.max_pairs = max_pairs_ > 0 ? static_cast<std::size_t>(max_pairs_) : 0;
-    std::map<std::string, int> row_of;
+    std::vector<ProjectStsModel> models;
     QStringList skipped;
     for (int row : model_list_->checkedRows()) {
         const auto& e = model_list_->entry(row);
@@ -751,22 +796,45 @@ int MainWindow::runSts() {
             skipped << e.label;
             continue;
         }
-        StsModelRequest m;
-        m.model = e.job_model().toStdString();
-        m.pooling = (e.is_lexical() || e.pooling == e.default_pooling) ? "" : e.pooling.toStdString();
-        m.dtype = e.is_lexical() ? "float32" : e.dtype.toStdString();
-        m.device = e.is_lexical() ? "auto" : e.device.toStdString();
-        request.models.push_back(m);
-        row_of[m.model] = row;
-        // "loading" only once the job reaches it (followStsStages below), not while it waits its turn.
-        if (!e.is_lexical()) model_list_->setStatus(row, ModelStatus::Available, kQueuedInSts);
+        models.push_back({e.job_model(), (e.is_lexical() || e.pooling == e.default_pooling) ? QString() : e.pooling,
+                          e.is_lexical() ? QString("float32") : e.dtype, e.is_lexical() ? QString("auto") : e.device});
     }
     if (!skipped.isEmpty())
         showInfo("Skipped (not in the local cache; Download them in the Models panel or Models ▸ Download study "
                  "models): " + skipped.join(", "));
-    if (request.models.empty()) {
+    if (models.empty()) {
         showError("No runnable encoder selected: tick a model in the Models panel (the lexical baselines always work).");
         return 0;
+    }
+    return submitSts(models, QString("STS: %1 encoders on %2 pairs").arg(models.size()).arg(dataset_->pairs.size()));
+}
+
+int MainWindow::rebuildResults(const std::vector<ProjectStsModel>& models) {
+    if (models.empty()) return 0;
+    if (!hasData()) {
+        showError("Load the CxC / COCO data first (File ▸ Open data…): the results are rebuilt on it.");
+        return 0;
+    }
+    showInfo("Rebuilding the results from the embedding cache…");
+    return submitSts(models, QString("Results from the embedding cache: %1 encoders on %2 pairs")
+                                 .arg(models.size()).arg(dataset_->pairs.size()));
+}
+
+int MainWindow::submitSts(const std::vector<ProjectStsModel>& models, const QString& title) {
+    StsRunRequest request;
+    request.cxc_csv = cxc_csv_.toStdString();
+    request.captions_json = captions_json_.toStdString();
+    request.max_pairs = max_pairs_ > 0 ? static_cast<std::size_t>(max_pairs_) : 0;
+    std::map<std::string, int> row_of;
+    for (const auto& pm : models) {
+        StsModelRequest m{pm.model.toStdString(), pm.pooling.toStdString(), pm.dtype.toStdString(),
+                          pm.device.toStdString()};
+        request.models.push_back(m);
+        const int row = model_list_->findRow(pm.model);
+        if (row < 0) continue;  // a rebuilt result's model no longer listed: run, but no row to follow
+        row_of[m.model] = row;
+        // "loading" only once the job reaches it (followStsStages below), not while it waits its turn.
+        if (!model_list_->entry(row).is_lexical()) model_list_->setStatus(row, ModelStatus::Available, kQueuedInSts);
     }
     auto follow = std::make_shared<QMetaObject::Connection>();
     auto restore = [this, row_of, follow] {
@@ -781,11 +849,11 @@ int MainWindow::runSts() {
         }
     };
     const int id = submit(
-        QString("STS: %1 encoders on %2 pairs").arg(request.models.size()).arg(dataset_->pairs.size()),
+        title,
         [request](const syn::run::ProgressSink& p, const syn::run::CancelToken* c) -> std::shared_ptr<const void> {
             return std::make_shared<StsRunOutcome>(run_sts_models(request, p, c));
         },
-        [this, row_of, follow](std::shared_ptr<const void> r) {
+        [this, row_of, follow, models](std::shared_ptr<const void> r) {
             disconnect(*follow);
             auto outcome = std::static_pointer_cast<const StsRunOutcome>(r);
             QStringList failed;
@@ -807,6 +875,7 @@ int MainWindow::runSts() {
                 }
             }
             showStsResult(outcome->result);
+            result_models_ = models;
             if (!failed.isEmpty()) showError("Some encoders failed (the others are shown):\n" + failed.join("\n"));
             emit stsFinished(true);
         },
@@ -867,6 +936,7 @@ QMetaObject::Connection MainWindow::followStsStages(int job, const std::map<std:
 
 void MainWindow::showStsResult(std::shared_ptr<const syn::run::StsResult> result) {
     result_ = std::move(result);
+    result_models_.clear();  // known only for results of the STS job (submitSts sets them after this)
     if (!result_) return;
     // From now on the pairs are the ones the scores belong to (prompt search, presentation).
     dataset_ = std::shared_ptr<const syn::data::StsDataset>(result_, &result_->dataset);
@@ -970,8 +1040,12 @@ ProjectState MainWindow::projectState() const {
     s.scatter_encoder = scatter_->currentEncoder();
     s.prompt = prompt_->prompt();
     s.dark = dark_;
-    s.window_state = saveState();
-    s.window_geometry = saveGeometry();
+    // In presentation mode, the layout it goes back to.
+    s.window_state = presenting_ && !state_before_presenting_.isEmpty() ? state_before_presenting_ : saveState();
+    s.window_geometry =
+        presenting_ && !geometry_before_presenting_.isEmpty() ? geometry_before_presenting_ : saveGeometry();
+    s.window_screen = availableScreenSize();
+    s.sts_models = result_models_;
     return s;
 }
 
@@ -1012,11 +1086,17 @@ void MainWindow::applyProject(const ProjectState& s) {
     pending_scatter_encoder_ = s.scatter_encoder;
     scatter_->setCurrentEncoder(s.scatter_encoder);
     prompt_->setPrompt(s.prompt);
-    if (!s.window_geometry.isEmpty()) restoreGeometry(s.window_geometry);
-    if (!s.window_state.isEmpty()) restoreState(s.window_state);
+    restoreLayout(s.window_geometry, s.window_state, s.window_screen);
     max_pairs_ = s.max_pairs;
-    if (!s.cxc_csv.isEmpty() && (s.cxc_csv != cxc_csv_ || s.captions_json != captions_json_ || !hasData()))
+    // The results come back from the embedding cache: the STS job again for the saved result's
+    // encoders, on the project's data once it is loaded.
+    pending_rebuild_.clear();
+    if (!s.cxc_csv.isEmpty() && (s.cxc_csv != cxc_csv_ || s.captions_json != captions_json_ || !hasData())) {
+        pending_rebuild_ = s.sts_models;
         loadData(s.cxc_csv, s.captions_json, s.max_pairs);
+    } else if (!s.sts_models.empty()) {
+        rebuildResults(s.sts_models);
+    }
 }
 
 bool MainWindow::saveProject(const QString& path) {
@@ -1047,6 +1127,57 @@ bool MainWindow::openProject(const QString& path) {
     setWindowTitle("Synesthesia Workbench — " + QFileInfo(path).fileName());
     showInfo("Opened project " + path);
     return true;
+}
+
+namespace {
+std::optional<ProjectState> last_session() {
+    const QByteArray json = QSettings().value("session/last").toByteArray();
+    if (json.isEmpty()) return std::nullopt;
+    const QJsonDocument doc = QJsonDocument::fromJson(json);
+    if (!doc.isObject()) return std::nullopt;
+    try {
+        return ProjectState::fromJson(doc.object(), "the last session");
+    } catch (const std::exception&) {
+        return std::nullopt;  // written by a newer build, or damaged: nothing to offer
+    }
+}
+}  // namespace
+
+bool MainWindow::hasLastSession() const {
+    const auto s = last_session();
+    return s && !s->cxc_csv.isEmpty();
+}
+
+bool MainWindow::restoreLastSession() {
+    const auto s = last_session();
+    if (!s || s->cxc_csv.isEmpty()) {
+        showInfo("No last session to restore.");
+        return false;
+    }
+    applyProject(*s);
+    showInfo("Restored the last session" + QString(s->sts_models.empty() ? "" : "; its results are rebuilt from the "
+                                                                               "embedding cache"));
+    return true;
+}
+
+void MainWindow::offerLastSession() {
+    const auto s = last_session();
+    if (!s || s->cxc_csv.isEmpty()) return;
+    int ticked = 0;
+    for (const auto& m : s->models) ticked += m.checked ? 1 : 0;
+    QString text = QString("Restore the last session?\n\nData: %1\nModels ticked: %2")
+                       .arg(QFileInfo(s->cxc_csv).fileName()).arg(ticked);
+    if (!s->sts_models.empty())
+        text += QString("\nResults of %1 encoders, rebuilt from the embedding cache").arg(s->sts_models.size());
+    // Non-modal: the workbench is usable while the question is on screen.
+    auto* box = new QMessageBox(QMessageBox::Question, "Last session", text, QMessageBox::Yes | QMessageBox::No, this);
+    box->setObjectName("lastSessionOffer");
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setModal(false);
+    connect(box, &QMessageBox::buttonClicked, this, [this, box](QAbstractButton* button) {
+        if (box->standardButton(button) == QMessageBox::Yes) restoreLastSession();
+    });
+    box->show();
 }
 
 QStringList MainWindow::recentProjects() const { return QSettings().value("recentProjects").toStringList(); }

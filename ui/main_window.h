@@ -95,6 +95,19 @@ public:
     bool saveProject(const QString& path);
     bool openProject(const QString& path);
     QStringList recentProjects() const;
+    // The session as the window last closed (QSettings "session/last", written on every close):
+    // whether there is one with data to restore, restoring it (data, models, filters, layout, and
+    // the results rebuilt from the embedding cache), and the non-modal offer made at start.
+    bool hasLastSession() const;
+    bool restoreLastSession();
+    void offerLastSession();
+    // Runs the STS job again for the encoders of a saved result on the loaded data (a normal
+    // background job with progress): their embeddings come from the cache, none is recomputed
+    // when all are there. Opening a project with results does this by itself.
+    int rebuildResults(const std::vector<ProjectStsModel>& models);
+    // Whether a layout made on a screen with `saved_screen` available may be restored on one with
+    // `available`: not when it was larger (its docks and window would not fit); yes when unknown.
+    static bool savedLayoutFits(const QSize& saved_screen, const QSize& available);
 
     // Exports (errors shown, false returned).
     bool exportPlot(QCustomPlot* plot, const QString& path, const PlotExportSize& size);
@@ -146,6 +159,11 @@ protected:
 private:
     void fitToScreen();
     void sizeDocks();
+    QSize availableScreenSize() const;
+    // Restores a saved geometry and dock state when they fit this screen; else leaves the layout
+    // as it is (at start: the adaptive default). Returns whether it restored.
+    bool restoreLayout(const QByteArray& geometry, const QByteArray& state, const QSize& saved_screen);
+    int submitSts(const std::vector<ProjectStsModel>& models, const QString& title);
     QString saveFileName(const QString& title, const QString& proposed, const QString& filters);
     void buildPanels();
     void buildMenus();
@@ -204,6 +222,7 @@ private:
     QByteArray state_before_presenting_;
     QByteArray geometry_before_presenting_;
     bool sized_on_first_show_ = false;
+    bool layout_restored_ = false;  // the last session's layout: its dock sizes are kept at first show
 
     std::map<int, std::pair<ResultHandler, FailureHandler>> handlers_;
     int running_job_ = 0;
@@ -212,6 +231,8 @@ private:
     int max_pairs_ = 0;
     std::shared_ptr<const syn::data::StsDataset> dataset_;
     std::shared_ptr<const syn::run::StsResult> result_;
+    std::vector<ProjectStsModel> result_models_;    // the STS job that made result_ (saved in projects)
+    std::vector<ProjectStsModel> pending_rebuild_;  // results to rebuild once the project's data is loaded
     QString project_path_;
     QString last_error_;
     bool error_boxes_ = true;

@@ -13,6 +13,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPushButton>
+#include <QSettings>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -207,8 +208,24 @@ bool ModelPickerPanel::addFolder(const QString& folder) {
     }
     view_->selectRow(*row);
     view_->scrollTo(model_->index(*row, 0));
+    QSettings settings;
+    QStringList saved = settings.value("models/folders").toStringList();
+    const QString added = model_->entry(*row).folder;
+    if (!added.isEmpty() && !saved.contains(added)) {
+        saved << added;
+        settings.setValue("models/folders", saved);
+    }
     emit message(QString("Added model folder %1").arg(folder));
     return true;
+}
+
+QStringList ModelPickerPanel::restoreSavedFolders() {
+    QStringList not_found;
+    for (const QString& folder : QSettings().value("models/folders").toStringList()) {
+        QString error;
+        if (!model_->addFolder(folder, &error)) not_found << folder;
+    }
+    return not_found;
 }
 
 bool ModelPickerPanel::addHubId(const QString& id) {

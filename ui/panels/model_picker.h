@@ -32,8 +32,12 @@ public:
     ModelListModel* model() const { return model_; }
     QTableView* view() const { return view_; }
 
-    // Adds a folder; on failure emits errorOccurred with the reason and returns false.
+    // Adds a folder; on failure emits errorOccurred with the reason and returns false. Added
+    // folders are remembered (QSettings "models/folders") for the next start.
     bool addFolder(const QString& folder);
+    // Adds the folders remembered from earlier sessions; returns those that are not model folders
+    // (any more): left out of the list but still remembered (a drive may be unmounted).
+    QStringList restoreSavedFolders();
     bool addHubId(const QString& id);
 
     // Enables the Download actions (button, context menu, double-click on a "needs download" row,

@@ -25,8 +25,16 @@ QJsonObject ProjectState::toJson() const {
     QJsonObject view{{"scatter_encoder", scatter_encoder}, {"prompt", prompt}, {"dark", dark},
                      {"window_state", QString::fromLatin1(window_state.toBase64())},
                      {"window_geometry", QString::fromLatin1(window_geometry.toBase64())}};
-    return QJsonObject{{"format", "synesthesia-workbench-project"}, {"version", kProjectVersion}, {"data", data},
-                       {"models", model_array}, {"filter", filter}, {"view", view}};
+    if (window_screen.isValid()) view["window_screen"] = QJsonArray{window_screen.width(), window_screen.height()};
+    QJsonObject json{{"format", "synesthesia-workbench-project"}, {"version", kProjectVersion}, {"data", data},
+                     {"models", model_array}, {"filter", filter}, {"view", view}};
+    if (!sts_models.empty()) {
+        QJsonArray runs;
+        for (const auto& m : sts_models)
+            runs.append(QJsonObject{{"model", m.model}, {"pooling", m.pooling}, {"dtype", m.dtype}, {"device", m.device}});
+        json["results"] = QJsonObject{{"sts_models", runs}};
+    }
+    return json;
 }
 
 namespace {
@@ -94,6 +102,24 @@ ProjectState ProjectState::fromJson(const QJsonObject& json, const QString& sour
     s.dark = r.boolean(view, "dark", false);
     s.window_state = QByteArray::fromBase64(r.string(view, "window_state").toLatin1());
     s.window_geometry = QByteArray::fromBase64(r.string(view, "window_geometry").toLatin1());
+    if (view.contains("window_screen")) {
+        const QJsonArray size = view.value("window_screen").toArray();
+        if (!view.value("window_screen").isArray() || size.size() != 2 || !size[0].isDouble() || !size[1].isDouble())
+            r.fail("view.window_screen", "expected [width, height]");
+        s.window_screen = QSize(size[0].toInt(), size[1].toInt());
+    }
+    const QJsonObject results = r.object(json, "results");
+    if (results.contains("sts_models") && !results.value("sts_models").isArray())
+        r.fail("results.sts_models", "expected an array");
+    const QJsonArray runs = results.value("sts_models").toArray();
+    for (int i = 0; i < runs.size(); ++i) {
+        const QString key = QString("results.sts_models[%1]").arg(i);
+        if (!runs[i].isObject()) r.fail(key, "expected an object");
+        const QJsonObject m = runs[i].toObject();
+        ProjectStsModel run{r.string(m, "model"), r.string(m, "pooling"), r.string(m, "dtype"), r.string(m, "device")};
+        if (run.model.isEmpty()) r.fail(key + ".model", "missing or empty");
+        s.sts_models.push_back(run);
+    }
     return s;
 }
 
@@ -102,7 +128,8 @@ bool ProjectState::operator==(const ProjectState& o) const {
            models == o.models && filter_text == o.filter_text && filter_method == o.filter_method &&
            sts_l_min == o.sts_l_min && sts_l_max == o.sts_l_max && sts_v == o.sts_v && sort_column == o.sort_column &&
            sort_order == o.sort_order && scatter_encoder == o.scatter_encoder && prompt == o.prompt &&
-           dark == o.dark && window_state == o.window_state && window_geometry == o.window_geometry;
+           dark == o.dark && window_state == o.window_state && window_geometry == o.window_geometry &&
+           window_screen == o.window_screen && sts_models == o.sts_models;
 }
 
 void save_project(const ProjectState& state, const QString& path) {

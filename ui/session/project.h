@@ -1,9 +1,12 @@
 #pragma once
 // The workbench session as a project file (.synproj, JSON): data files, models with their pooling,
-// dtype, device and checkbox, the pair filter and sort, the plotted encoder, the palette and the
-// window layout (QMainWindow::saveState / saveGeometry, base64).
+// dtype, device and checkbox, the pair filter and sort, the plotted encoder, the palette, the
+// window layout (QMainWindow::saveState / saveGeometry, base64, with the size of the screen it was
+// made on) and the encoders the shown STS result came from (rebuilt from the embedding cache when
+// the project is opened).
 #include <QByteArray>
 #include <QJsonObject>
+#include <QSize>
 #include <QString>
 #include <QStringList>
 
@@ -22,6 +25,16 @@ struct ProjectModel {
     }
 };
 
+// One encoder of the STS run whose result the session showed, as the job was given it.
+struct ProjectStsModel {
+    QString model;    // catalog / hub id, folder, or lexical/...
+    QString pooling;  // "" = the catalog's default
+    QString dtype, device;
+    bool operator==(const ProjectStsModel& o) const {
+        return model == o.model && pooling == o.pooling && dtype == o.dtype && device == o.device;
+    }
+};
+
 struct ProjectState {
     QString cxc_csv, captions_json;
     int max_pairs = 0;
@@ -36,6 +49,8 @@ struct ProjectState {
     QString prompt;
     bool dark = false;
     QByteArray window_state, window_geometry;
+    QSize window_screen;  // available screen size the layout was made on (invalid: unknown)
+    std::vector<ProjectStsModel> sts_models;  // empty: no STS result to rebuild
 
     QJsonObject toJson() const;
     // Throws syn::Error naming `source` and the key on a malformed file.
