@@ -822,6 +822,7 @@ int MainWindow::rebuildResults(const std::vector<ProjectStsModel>& models) {
 
 int MainWindow::submitSts(const std::vector<ProjectStsModel>& models, const QString& title) {
     StsRunRequest request;
+    request.session = &worker_->session();
     request.cxc_csv = cxc_csv_.toStdString();
     request.captions_json = captions_json_.toStdString();
     request.max_pairs = max_pairs_ > 0 ? static_cast<std::size_t>(max_pairs_) : 0;

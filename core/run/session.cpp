@@ -86,15 +86,22 @@ ModelSession::ModelSession(std::size_t budget_bytes) : budget_(budget_bytes) { s
 
 ModelSession::~ModelSession() = default;
 
+std::shared_ptr<const void> ModelSession::derived(const std::string& key, const std::function<Derived()>& make) {
+    return get_or_load("derived\n" + key, [&] {
+        Derived made = make();
+        return Entry{std::const_pointer_cast<void>(made.first), made.second};
+    }, Kind::derived);
+}
+
 SessionStats ModelSession::stats() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
     SessionStats s = stats_;
     s.entries = entries_.size();
     return s;
 }
 
 void ModelSession::clear() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
     entries_.clear();
     recency_.clear();
     stats_.resident_bytes = 0;
@@ -112,15 +119,16 @@ void ModelSession::evict_to_fit(std::size_t incoming) {
 }
 
 std::shared_ptr<void> ModelSession::get_or_load(const std::string& key, const std::function<Entry()>& load,
-                                                bool model) {
-    std::lock_guard<std::mutex> lock(mutex_);
+                                                Kind kind) {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
     if (auto it = entries_.find(key); it != entries_.end()) {
         recency_.splice(recency_.begin(), recency_, it->second.second);
-        if (model) ++stats_.hits;
+        if (kind == Kind::model) ++stats_.hits;
+        if (kind == Kind::derived) ++stats_.derived_hits;
         return it->second.first.value;
     }
     Entry entry = load();  // throws: nothing is recorded
-    ++(model ? stats_.loads : stats_.cache_indexes);
+    ++(kind == Kind::model ? stats_.loads : kind == Kind::cache_index ? stats_.cache_indexes : stats_.derived_made);
     // Over budget on its own: handed out, not kept (the next job loads it again, as without a session).
     if (entry.bytes > budget_) return entry.value;
     evict_to_fit(entry.bytes);
@@ -175,7 +183,7 @@ std::shared_ptr<EmbeddingCache> ModelSession::embedding_cache(const std::string&
         loaded = true;
         auto fresh = std::make_shared<EmbeddingCache>(root, key);
         return Entry{fresh, fresh->size() * static_cast<std::size_t>(std::max<int64_t>(fresh->dim(), 0)) * sizeof(float)};
-    }, /*model=*/false));
+    }, Kind::cache_index));
     // Shards another process wrote since (two CLI runs, or the CLI beside the workbench).
     if (!loaded) cache->refresh();
     return cache;

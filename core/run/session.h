@@ -50,6 +50,7 @@ struct SessionStats {
     std::size_t loads = 0;      // models read from disk
     std::size_t hits = 0;       // models handed out from memory
     std::size_t cache_indexes = 0;  // embedding-cache folders indexed (read from disk)
+    std::size_t derived_made = 0, derived_hits = 0;  // derived() values computed / reused
     std::size_t evictions = 0;  // entries dropped to stay under the budget
     std::size_t resident_bytes = 0;
     std::size_t budget_bytes = 0;
@@ -82,6 +83,11 @@ public:
     // The embedding cache of (root, key), indexed once and kept (rows stored through it stay in it).
     std::shared_ptr<EmbeddingCache> embedding_cache(const std::string& root, const EmbeddingCacheKey& key);
 
+    // Anything else worth keeping between jobs (the prompt search's normalised caption matrix):
+    // `make` runs on a miss and says how many bytes the value holds (counted against the budget).
+    using Derived = std::pair<std::shared_ptr<const void>, std::size_t>;
+    std::shared_ptr<const void> derived(const std::string& key, const std::function<Derived()>& make);
+
     SessionStats stats() const;
     // Drops every entry (the workbench's "Free memory"; tests).
     void clear();
@@ -91,11 +97,12 @@ private:
         std::shared_ptr<void> value;
         std::size_t bytes = 0;
     };
-    // `model`: a model (counted in loads / hits) rather than an embedding-cache index.
-    std::shared_ptr<void> get_or_load(const std::string& key, const std::function<Entry()>& load, bool model = true);
+    enum class Kind { model, cache_index, derived };  // which counters a lookup moves
+    std::shared_ptr<void> get_or_load(const std::string& key, const std::function<Entry()>& load,
+                                      Kind kind = Kind::model);
     void evict_to_fit(std::size_t incoming);
 
-    mutable std::mutex mutex_;
+    mutable std::recursive_mutex mutex_;  // recursive: a derived value is made from models the session loads
     std::size_t budget_;
     SessionStats stats_;
     std::list<std::string> recency_;  // most recently used first

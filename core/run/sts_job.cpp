@@ -108,6 +108,7 @@ void evaluate_encoder(const std::string& spec, const StsJobOptions& options, con
         eo.dtype = options.dtype;
         eo.use_cache = options.use_cache;
         eo.cache_root = options.cache_root;
+        eo.session = options.session;
         EmbedResult emb = embed_texts(unique.texts, eo, progress, cancel);
         run.scores.resize(pairs.size());
         for (size_t i = 0; i < pairs.size(); ++i)

@@ -16,6 +16,8 @@
 
 namespace syn::run {
 
+class ModelSession;
+
 struct StsJobOptions {
     std::string cxc_csv;
     std::string captions_json;
@@ -30,6 +32,9 @@ struct StsJobOptions {
     std::size_t max_pairs = 0;        // 0 = all; else N evenly spaced pairs (quick looks, tests)
     bool use_cache = true;
     std::string cache_root;
+    // Keeps encoders and cache indexes resident for the next job (the workbench's compute worker's
+    // session.h); null = loaded for this run only.
+    ModelSession* session = nullptr;
 };
 
 // The four correlations of Table 2 for one encoder, each with its bootstrap CI.

@@ -95,6 +95,10 @@ TEST(ModelSession, SecondSearchEmbedsOnlyThePromptWithTheResidentEncoder) {
     EXPECT_EQ(after_second.loads, 2u) << "the second search reloaded an encoder";
     EXPECT_EQ(after_second.cache_indexes, 2u) << "the second search indexed a cache folder again";
     EXPECT_GE(after_second.hits, after_first.hits + 2);
+    // The captions' unit-length embeddings were made once per encoder and reused.
+    EXPECT_EQ(after_first.derived_made, 2u);
+    EXPECT_EQ(after_second.derived_made, 2u);
+    EXPECT_EQ(after_second.derived_hits, 2u);
 
     // The same neighbours as a search without a session.
     const PromptResult reference = nearest_captions("a dog in the snow", kCaptions, models, 3, {}, nullptr, nullptr);

@@ -38,6 +38,7 @@ syn::run::StsResult run_group(const StsRunRequest& request, const std::vector<St
     options.captions_json = request.captions_json;
     options.max_pairs = request.max_pairs;
     options.bootstrap = request.bootstrap;
+    options.session = request.session;
     options.pooling = models.front().pooling;
     options.dtype = models.front().dtype.empty() ? "auto" : models.front().dtype;
     options.device = models.front().device.empty() ? "auto" : models.front().device;

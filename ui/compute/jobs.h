@@ -33,6 +33,7 @@ struct StsRunRequest {
     std::size_t max_pairs = 0;
     std::size_t bootstrap = 1000;
     std::vector<StsModelRequest> models;
+    syn::run::ModelSession* session = nullptr;  // the compute worker's: encoders stay resident
 };
 struct StsModelOutcome {
     std::string model;
