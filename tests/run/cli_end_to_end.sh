@@ -93,9 +93,9 @@ PY
 grep -q "| lexical/jaccard |" "$WORK/commas/table.md" && grep -q "| lexical/tfidf |" "$WORK/commas/table.md" \
   || fail "comma-separated --model list: $(cat "$WORK/commas/table.md")"
 # Threads: OMP_NUM_THREADS and the CPU affinity are respected (SYN_NUM_THREADS overrides both).
-OMP_NUM_THREADS=1 "$BIN" device | grep -q "CPU: 1 threads" || fail "OMP_NUM_THREADS=1 ignored: $(OMP_NUM_THREADS=1 "$BIN" device)"
+OMP_NUM_THREADS=1 "$BIN" device | grep -q "CPU: 1 thread " || fail "OMP_NUM_THREADS=1 ignored: $(OMP_NUM_THREADS=1 "$BIN" device)"
 if command -v taskset > /dev/null; then
-  taskset -c 0 "$BIN" device | grep -q "CPU: 1 threads" || fail "affinity to one CPU ignored: $(taskset -c 0 "$BIN" device)"
+  taskset -c 0 "$BIN" device | grep -q "CPU: 1 thread " || fail "affinity to one CPU ignored: $(taskset -c 0 "$BIN" device)"
 fi
 SYN_NUM_THREADS=3 OMP_NUM_THREADS=1 "$BIN" device | grep -q "CPU: 3 threads" || fail "SYN_NUM_THREADS does not override"
 echo "cli end-to-end: 1 passed, 0 failed"

@@ -74,7 +74,7 @@ std::string DeviceInfo::summary() const {
     if (cuda)
         std::snprintf(buf, sizeof buf, "CUDA: %s, %.1f GiB", name.c_str(), memory_bytes / 1073741824.0);
     else
-        std::snprintf(buf, sizeof buf, "CPU: %d threads", cpu_threads);
+        std::snprintf(buf, sizeof buf, "CPU: %d thread%s", cpu_threads, cpu_threads == 1 ? "" : "s");
     return buf;
 }
 
