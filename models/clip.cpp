@@ -115,9 +115,17 @@ void ClipTextConfig::check_checkpoint(const HfConfig& model, const TensorMap& te
     const HfConfig t = tower_config(model, "text_config", "clip_text_model");
     const CheckpointShapes shapes(tensors, checkpoint);
     check_text_tower(t, shapes, vocab_size, hidden_size, max_position_embeddings, num_hidden_layers, intermediate_size);
-    shapes.expect_if_present("text_projection.weight",
-                             {config_size(projection_config(model, t, "clip_text_model"), "projection_dim", projection_dim),
-                              config_size(t, "hidden_size", hidden_size)});
+    const HfConfig& projection_source = projection_config(model, t, "clip_text_model");
+    shapes.expect_if_present("text_projection.weight", {config_size(projection_source, "projection_dim", projection_dim),
+                                                        config_size(t, "hidden_size", hidden_size)});
+    // A text tower without text_projection (CLIPTextModel) still builds the layer, unused: with no
+    // tensor to hold projection_dim against, bound it so that a hostile value cannot allocate.
+    constexpr int64_t kLargestUncheckedProjection = 65536;  // real towers: 512 to 1,280
+    if (!tensors.count("text_projection.weight") && projection_dim > kLargestUncheckedProjection)
+        throw file_error(projection_source.source(),
+                         "key 'projection_dim' = " + std::to_string(projection_dim) + " is larger than " +
+                             std::to_string(kLargestUncheckedProjection) + ", and " + checkpoint +
+                             " has no text_projection.weight to hold it against");
 }
 
 void SiglipTextConfig::check_checkpoint(const HfConfig& model, const TensorMap& tensors, const std::string& checkpoint) const {

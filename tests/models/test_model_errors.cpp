@@ -168,6 +168,18 @@ TEST_F(BrokenFolder, BillionLayersFailByKeyInBoundedMemory) {
                                    {"config.json", "num_hidden_layers", "1000000000", "model.safetensors", "2 entries"});
 }
 
+TEST_F(BrokenFolder, UncheckableClipProjectionIsBounded) {
+    SYN_REQUIRE_SHARED();
+    // CLIPTextModel (no text_projection in the checkpoint) with a hostile projection_dim: the unused
+    // layer would take 32 x 2^31 floats.
+    auto config = read_json(fixture("tiny-clip") + "/config.json");
+    config["projection_dim"] = 2147483647;
+    write_config(config);
+    write_weights("tiny-clip", [](syn::TensorMap& t) { t.erase("text_projection.weight"); });
+    expect_error_in_bounded_memory([&] { load_text_encoder(dir_.string()); },
+                                   {"config.json", "projection_dim", "2147483647", "text_projection.weight"});
+}
+
 TEST_F(BrokenFolder, HostileSizesNameTheKey) {
     SYN_REQUIRE_SHARED();
     const auto base = read_json(fixture("tiny-bert") + "/config.json");
