@@ -41,31 +41,40 @@ struct Reader {
         return node;
     }
 
+    // parent[key], or an invalid node when absent. yaml-cpp throws its own BadSubscript when
+    // `parent` is a scalar or a list ("ddconfig: 3"): that is refused here by file, line and path.
+    YAML::Node optional(const YAML::Node& parent, const std::string& path, const std::string& key) const {
+        if (!parent.IsMap()) throw fail(parent, path, "expected a mapping (holding '" + key + "'), got " + kind(parent));
+        return parent[key];
+    }
+
     int64_t get_int(const YAML::Node& parent, const std::string& path, const std::string& key, int64_t fallback,
                     bool required = false) const {
-        if (!parent[key]) {
+        const YAML::Node node = optional(parent, path, key);
+        if (!node) {
             if (required) throw fail(parent, path, "key '" + key + "' is missing");
             return fallback;
         }
         try {
-            return parent[key].as<int64_t>();
+            return node.as<int64_t>();
         } catch (const YAML::Exception&) {
-            throw fail(parent[key], path + "." + key, "expected an integer, got '" + scalar(parent[key]) + "'");
+            throw fail(node, path + "." + key, "expected an integer, got '" + scalar(node) + "'");
         }
     }
 
     bool get_bool(const YAML::Node& parent, const std::string& path, const std::string& key, bool fallback) const {
-        if (!parent[key]) return fallback;
+        const YAML::Node node = optional(parent, path, key);
+        if (!node) return fallback;
         try {
-            return parent[key].as<bool>();
+            return node.as<bool>();
         } catch (const YAML::Exception&) {
-            throw fail(parent[key], path + "." + key, "expected true/false, got '" + scalar(parent[key]) + "'");
+            throw fail(node, path + "." + key, "expected true/false, got '" + scalar(node) + "'");
         }
     }
 
     std::vector<int64_t> get_list(const YAML::Node& parent, const std::string& path, const std::string& key,
                                   std::vector<int64_t> fallback) const {
-        YAML::Node node = parent[key];
+        YAML::Node node = optional(parent, path, key);
         if (!node) return fallback;
         if (!node.IsSequence()) throw fail(node, path + "." + key, "expected a list of integers");
         std::vector<int64_t> out;
@@ -80,6 +89,12 @@ struct Reader {
     }
 
     static std::string scalar(const YAML::Node& node) { return node.IsScalar() ? node.Scalar() : std::string("<not a scalar>"); }
+    static std::string kind(const YAML::Node& node) {
+        if (node.IsScalar()) return "'" + node.Scalar() + "'";
+        if (node.IsSequence()) return "a list";
+        if (node.IsNull()) return "nothing";
+        return "a mapping";
+    }
 
     // {target: <expected>, params: {...}} -> params (an empty map when absent).
     YAML::Node expect_target(const YAML::Node& config, const std::string& path, const std::string& expected) const {

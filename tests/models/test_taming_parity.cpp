@@ -325,6 +325,12 @@ TEST(TamingConfigYaml, UnknownTargetsAndBadValuesAreClearErrors) {
     expect_config_error(replaced(yaml, "n_embd: 1664", "n_embd: lots"), "expected an integer");
     expect_config_error(replaced(yaml, "        vocab_size: 1024\n", ""), "'vocab_size' is missing");
     expect_config_error("model: [unclosed", "not valid YAML");
+    // A scalar or a list where a mapping belongs (found by fuzz_taming_config: yaml-cpp's own
+    // BadSubscript escaped, with no file name): the file, the path and what was found.
+    expect_config_error(replaced(yaml, "        ddconfig:\n", "        ddconfig: 3\n        old_ddconfig:\n"),
+                        "first_stage_config.params.ddconfig: expected a mapping (holding 'double_z'), got '3'");
+    expect_config_error(replaced(yaml, "        ddconfig:\n", "        ddconfig: [1, 2]\n        old_ddconfig:\n"),
+                        "got a list");
     expect_config_error("other: 1", "'model' is missing");
 }
 
