@@ -103,8 +103,8 @@ echo "== ctest (ASAN_OPTIONS=$ASAN_OPTIONS; UBSAN_OPTIONS=$UBSAN_OPTIONS)"
 EXCLUDE=()
 if [ "$MODE" = default ]; then
   # Tests of executables not built in this mode register as <target>_NOT_BUILT; the CLI
-  # end-to-end tests need the (torch) synesthesia binary.
-  EXCLUDE=(-E '_NOT_BUILT$|cli_end_to_end')
+  # end-to-end tests need the (torch) synesthesia binary, and install_tree installs the programs.
+  EXCLUDE=(-E '_NOT_BUILT$|cli_end_to_end|install_tree')
 fi
 ctest --test-dir "$BUILD" --output-on-failure -j"$JOBS" "${EXCLUDE[@]}" "$@"
 rc=$?
