@@ -286,9 +286,12 @@ std::string hf_token() {
     if (std::string v = env_or_empty("HUGGING_FACE_HUB_TOKEN"); !v.empty()) return v;  // the older name
     // The file `huggingface-cli login` writes: the token on its first line. Unreadable = anonymous,
     // as the hub client does (a private repo then says 401 and names HF_TOKEN).
-    std::ifstream in(hf_token_file());
-    std::string token;
-    std::getline(in, token);
+    // At most the first 4 KiB: a token is ~40 characters, and a huge file must not be read whole.
+    std::ifstream in(hf_token_file(), std::ios::binary);
+    std::string token(4096, '\0');
+    in.read(token.data(), static_cast<std::streamsize>(token.size()));
+    token.resize(static_cast<std::size_t>(in.gcount()));
+    token = token.substr(0, token.find('\n'));
     const auto first = token.find_first_not_of(" \t\r\n");
     if (first == std::string::npos) return {};
     token = token.substr(first, token.find_last_not_of(" \t\r\n") - first + 1);

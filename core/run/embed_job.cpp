@@ -163,22 +163,17 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
         todo.push_back(i);
     }
     result.from_cache = unique.size() - todo.size();
-    result.family = models::family_name(models::detect_family(HfConfig::load(encoder_folder)));
 
     std::shared_ptr<const ResidentTextModel> loaded;
     if (!todo.empty()) {
         if (progress) progress("loading " + options.model, 0, 1);
-        if (options.session) {
-            loaded = options.session->text_model(encoder_folder, dc);
-        } else {
-            auto own = std::make_shared<ResidentTextModel>();
-            own->encoder = models::load_text_encoder(encoder_folder, dc.device, dc.dtype);
-            own->tokenizer = text::load_tokenizer(encoder_folder);
-            loaded = own;
-        }
+        loaded = options.session ? options.session->text_model(encoder_folder, dc) : load_text_model(encoder_folder, dc);
+        result.family = models::family_name(loaded->encoder->family());
         if (!st || !st->uses_pipeline()) models::check_pooling(*loaded->encoder, pooling.kind);
         if (st) st->bind(*loaded->encoder, *loaded->tokenizer);  // widths, Dense weights, token limit, prompt length
         if (progress) progress("loading " + options.model, 1, 1);
+    } else {  // nothing loaded: the family from config.json
+        result.family = models::family_name(models::detect_family(HfConfig::load(encoder_folder)));
     }
 
     if (!todo.empty()) {

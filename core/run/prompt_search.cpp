@@ -45,15 +45,20 @@ struct CaptionMatrix {
 
 // With a session, a search embeds the prompt only: the captions' unit-length embeddings are made
 // once per (encoder, pooling, dtype, device, folder state, caption list) and kept in the session.
+// The caption list's part of the key (one hash per search, shared by its encoders).
+std::string captions_digest(const std::vector<std::string>& captions) {
+    std::string all;  // length-prefixed, so that no two caption lists give the same bytes
+    for (const auto& c : captions) all += std::to_string(c.size()) + ':' + c;
+    return sha256_hex(all);
+}
+
 std::vector<double> resident_caption_scores(const std::string& prompt, const std::vector<std::string>& captions,
-                                            const PromptModel& m, ModelSession& session, const ProgressSink& progress,
-                                            const CancelToken* cancel) {
+                                            const std::string& digest, const PromptModel& m, ModelSession& session,
+                                            const ProgressSink& progress, const CancelToken* cancel) {
     const EmbedOptions options = embed_options(m, &session);
     std::string key = "caption-matrix\n" + m.model + "\n" + m.pooling + "\n" + m.dtype + "\n" + m.device + "\n";
     if (auto resolved = resolve_model(m.model)) key += folder_state(resolved->folder);
-    std::string all;  // length-prefixed, so that no two caption lists give the same bytes
-    for (const auto& c : captions) all += std::to_string(c.size()) + ':' + c;
-    key += sha256_hex(all);
+    key += digest;
     const auto matrix = std::static_pointer_cast<const CaptionMatrix>(session.derived(key, [&] {
         const EmbedResult embedded = embed_texts(captions, options, progress, cancel);
         auto made = std::make_shared<CaptionMatrix>();
@@ -99,6 +104,7 @@ PromptResult nearest_captions(const std::string& prompt, const std::vector<std::
     result.prompt = prompt;
     result.texts = captions;
     long long step = 0;
+    std::string digest;  // of the captions, made on first use
     for (const auto& m : models) {
         throw_if_cancelled(cancel, "prompt search");
         if (progress) progress("nearest captions: " + m.label, step++, static_cast<long long>(models.size()));
@@ -115,7 +121,8 @@ PromptResult nearest_captions(const std::string& prompt, const std::vector<std::
                     for (std::size_t i = 0; i < captions.size(); ++i) scores[i] = jaccard_similarity(prompt, captions[i]);
                 }
             } else if (session) {
-                scores = resident_caption_scores(prompt, captions, m, *session, progress, cancel);
+                if (digest.empty()) digest = captions_digest(captions);
+                scores = resident_caption_scores(prompt, captions, digest, m, *session, progress, cancel);
             } else {
                 std::vector<std::string> texts;
                 texts.reserve(captions.size() + 1);

@@ -82,6 +82,13 @@ std::string folder_state(const std::string& path) {
     return state;
 }
 
+std::shared_ptr<ResidentTextModel> load_text_model(const std::string& folder, const DeviceChoice& device) {
+    auto model = std::make_shared<ResidentTextModel>();
+    model->encoder = models::load_text_encoder(folder, device.device, device.dtype);
+    model->tokenizer = text::load_tokenizer(folder);
+    return model;
+}
+
 ModelSession::ModelSession(std::size_t budget_bytes) : budget_(budget_bytes) { stats_.budget_bytes = budget_bytes; }
 
 ModelSession::~ModelSession() = default;
@@ -142,9 +149,7 @@ std::shared_ptr<void> ModelSession::get_or_load(const std::string& key, const st
 std::shared_ptr<const ResidentTextModel> ModelSession::text_model(const std::string& folder, const DeviceChoice& d) {
     const std::string key = "text\n" + device_key(d) + "\n" + folder_state(folder);
     return std::static_pointer_cast<const ResidentTextModel>(get_or_load(key, [&] {
-        auto model = std::make_shared<ResidentTextModel>();
-        model->encoder = models::load_text_encoder(folder, d.device, d.dtype);
-        model->tokenizer = text::load_tokenizer(folder);
+        std::shared_ptr<ResidentTextModel> model = load_text_model(folder, d);
         return Entry{model, module_bytes(model->encoder->module())};
     }));
 }

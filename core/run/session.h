@@ -45,6 +45,9 @@ struct ResidentTextModel {
     std::shared_ptr<text::Tokenizer> tokenizer;
 };
 
+// Loads an encoder and its tokenizer from `folder` (what text_model keeps, without a session).
+std::shared_ptr<ResidentTextModel> load_text_model(const std::string& folder, const DeviceChoice& device);
+
 // What a session did, for the workbench's status line, the benchmark and the tests.
 struct SessionStats {
     std::size_t loads = 0;      // models read from disk

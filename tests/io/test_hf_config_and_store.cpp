@@ -7,9 +7,12 @@
 #include "core/io/errors.h"
 #include "core/io/hf_config.h"
 #include "core/io/model_store.h"
+#include "tests/support/error_text.h"
 #include "tests/support/shared_paths.h"
 
 namespace fs = std::filesystem;
+
+using syn::test::error_of;
 
 namespace {
 
@@ -23,15 +26,6 @@ fs::path fresh_dir(const std::string& name) {
 void write(const fs::path& p, const std::string& text) {
     fs::create_directories(p.parent_path());
     std::ofstream(p) << text;
-}
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const syn::Error& e) {
-        return e.what();
-    }
-    return "";
 }
 
 }  // namespace

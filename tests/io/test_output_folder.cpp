@@ -14,9 +14,12 @@
 #include "core/io/errors.h"
 #include "core/io/output_folder.h"
 #include "tests/data/temp_dir.h"
+#include "tests/support/error_text.h"
 
 namespace fs = std::filesystem;
 using syn::StagedOutputFolder;
+
+using syn::test::error_of;
 
 namespace {
 
@@ -24,15 +27,6 @@ std::set<std::string> names_in(const fs::path& dir) {
     std::set<std::string> out;
     for (const auto& e : fs::directory_iterator(dir)) out.insert(e.path().filename().string());
     return out;
-}
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const syn::Error& e) {
-        return e.what();
-    }
-    return "";
 }
 
 }  // namespace

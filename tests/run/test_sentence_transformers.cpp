@@ -28,12 +28,15 @@
 #include "core/text/tokenizer.h"
 #include "models/registry.h"
 #include "models/sentence_pipeline.h"
+#include "tests/support/error_text.h"
 #include "tests/support/shared_paths.h"
 #include "tests/support/torch_save_writer.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace syn::run;
+
+using syn::test::error_of;
 
 namespace {
 
@@ -251,15 +254,6 @@ void expect_rows(const EmbedResult& r, const Expect& expect, double tol = 1e-5) 
         for (int64_t d = 0; d < r.dim; ++d)
             ASSERT_NEAR(r.rows[i * r.dim + d], e[d], tol) << "text " << i << " (" << golden().texts[i] << "), value " << d;
     }
-}
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const syn::Error& e) {
-        return e.what();
-    }
-    return "";
 }
 
 struct Case {
