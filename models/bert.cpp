@@ -35,6 +35,8 @@ BertConfig BertConfig::from_hf(const HfConfig& config, bool roberta) {
     c.pad_token_id = config.get_size("pad_token_id", c.pad_token_id, 0);
     c.layer_norm_eps = config.get_double("layer_norm_eps", c.layer_norm_eps);
     c.hidden_act = parse_activation(config, "hidden_act", "gelu");
+    c.hidden_dropout_prob = parse_dropout(config, "hidden_dropout_prob", c.hidden_dropout_prob);
+    c.attention_probs_dropout_prob = parse_dropout(config, "attention_probs_dropout_prob", c.attention_probs_dropout_prob);
     const std::string pos = config.get_string("position_embedding_type", "absolute");
     if (pos != "absolute")
         throw file_error(config.source(), "key 'position_embedding_type' = '" + pos + "' is not supported (only 'absolute')");
@@ -77,12 +79,14 @@ void BertConfig::check_checkpoint(const HfConfig& config, const TensorMap& tenso
 namespace {
 
 // encoder.layer.N: attention.{self.{query,key,value}, output.{dense,LayerNorm}}, intermediate.dense,
-// output.{dense,LayerNorm}.
+// output.{dense,LayerNorm}; the parameter-free dropouts sit where transformers has them
+// (attention.self.dropout on the probabilities, attention.output.dropout, output.dropout).
 struct BertLayer : torch::nn::Module {
     torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr}, attention_dense{nullptr};
     torch::nn::LayerNorm attention_norm{nullptr};
     torch::nn::Linear intermediate{nullptr}, output_dense{nullptr};
     torch::nn::LayerNorm output_norm{nullptr};
+    torch::nn::Dropout attention_dropout{nullptr}, attention_output_dropout{nullptr}, output_dropout{nullptr};
     int64_t heads;
     double scale;
     Activation act;
@@ -97,29 +101,33 @@ struct BertLayer : torch::nn::Module {
         query = self->register_module("query", make_linear(h, h));
         key = self->register_module("key", make_linear(h, h));
         value = self->register_module("value", make_linear(h, h));
+        attention_dropout = self->register_module("dropout", torch::nn::Dropout(c.attention_probs_dropout_prob));
         auto attention_output = add_container(*attention, "output");
         attention_dense = attention_output->register_module("dense", make_linear(h, h));
         attention_norm = attention_output->register_module("LayerNorm", make_layer_norm(h, c.layer_norm_eps));
+        attention_output_dropout = attention_output->register_module("dropout", torch::nn::Dropout(c.hidden_dropout_prob));
         intermediate = add_container(*this, "intermediate")->register_module("dense", make_linear(h, c.intermediate_size));
         auto output = add_container(*this, "output");
         output_dense = output->register_module("dense", make_linear(c.intermediate_size, h));
         output_norm = output->register_module("LayerNorm", make_layer_norm(h, c.layer_norm_eps));
+        output_dropout = output->register_module("dropout", torch::nn::Dropout(c.hidden_dropout_prob));
     }
 
     at::Tensor forward(const at::Tensor& x, const at::Tensor& bias) {
         auto q = split_heads(query(x), heads);
         auto k = split_heads(key(x), heads);
         auto v = split_heads(value(x), heads);
-        auto context = merge_heads(attention(q, k, v, bias, scale));
-        auto a = norm32(attention_norm, attention_dense(context) + x);
+        auto context = merge_heads(attention(q, k, v, bias, scale, dropout_rate(attention_dropout)));
+        auto a = norm32(attention_norm, attention_output_dropout(attention_dense(context)) + x);
         auto i = apply_activation(act, intermediate(a));
-        return norm32(output_norm, output_dense(i) + a);
+        return norm32(output_norm, output_dropout(output_dense(i)) + a);
     }
 };
 
 struct BertModule : torch::nn::Module {
     torch::nn::Embedding word_embeddings{nullptr}, position_embeddings{nullptr}, token_type_embeddings{nullptr};
     torch::nn::LayerNorm embeddings_norm{nullptr};
+    torch::nn::Dropout embeddings_dropout{nullptr};
     std::vector<std::shared_ptr<BertLayer>> layers;
     torch::nn::Linear pooler{nullptr};
 
@@ -132,6 +140,7 @@ struct BertModule : torch::nn::Module {
         token_type_embeddings =
             embeddings->register_module("token_type_embeddings", torch::nn::Embedding(c.type_vocab_size, h));
         embeddings_norm = embeddings->register_module("LayerNorm", make_layer_norm(h, c.layer_norm_eps));
+        embeddings_dropout = embeddings->register_module("dropout", torch::nn::Dropout(c.hidden_dropout_prob));
         auto layer = add_container(*add_container(*this, "encoder"), "layer");
         for (int64_t i = 0; i < c.num_hidden_layers; ++i)
             layers.push_back(layer->register_module(std::to_string(i), std::make_shared<BertLayer>(c)));
@@ -146,6 +155,7 @@ public:
     Family family() const override { return config_.roberta ? Family::roberta : Family::bert; }
     torch::nn::Module& module() override { return *module_; }
     int64_t vocab_size() const override { return config_.vocab_size; }
+    int64_t type_vocab_size() const override { return config_.type_vocab_size; }
     int64_t hidden_size() const override { return config_.hidden_size; }
     int64_t max_tokens() const override {
         // RoBERTa positions start at padding_idx + 1.
@@ -171,9 +181,10 @@ public:
         return report;
     }
 
-    EncoderOutput forward(const at::Tensor& input_ids, const at::Tensor& attention_mask) override {
-        torch::NoGradGuard no_grad;
-        auto [ids, mask] = prepare_inputs(input_ids, attention_mask);
+protected:
+    EncoderOutput encode(const Inputs& in) override {
+        const at::Tensor& ids = in.ids;
+        const at::Tensor& mask = in.mask;
         auto& m = *module_;
         const int64_t t = ids.size(1);
         at::Tensor positions;
@@ -184,16 +195,17 @@ public:
         } else {
             positions = at::arange(t, ids.options()).unsqueeze(0);
         }
-        // token_type_ids default to zeros: row 0 of the table, added as transformers does
-        // (words + token types, then + positions).
-        auto x = m.word_embeddings(ids) + m.token_type_embeddings->weight[0];
-        x = norm32(m.embeddings_norm, x + m.position_embeddings(positions));
+        // Absent token_type_ids are zeros: row 0 of the table. Added as transformers does (words +
+        // token types, then + positions).
+        auto x = m.word_embeddings(ids) +
+                 (in.token_type_ids.defined() ? m.token_type_embeddings(in.token_type_ids) : m.token_type_embeddings->weight[0]);
+        x = m.embeddings_dropout(norm32(m.embeddings_norm, x + m.position_embeddings(positions)));
         auto bias = padding_bias(mask, x.scalar_type());
         for (auto& layer : m.layers) x = layer->forward(x, bias);
 
         EncoderOutput out;
         out.last_hidden_state = x;
-        if (trained_pooler_) out.pooler_output = at::tanh(m.pooler(x.select(1, 0)));
+        if (trained_pooler_ || in.untrained_pooler) out.pooler_output = at::tanh(m.pooler(x.select(1, 0)));
         out.eos_index = last_non_pad_index(mask);
         return out;
     }

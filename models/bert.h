@@ -1,7 +1,7 @@
 #pragma once
 // BERT and RoBERTa encoders (transformers BertModel / RobertaModel): post-LayerNorm blocks, learned
-// absolute positions (RoBERTa's counted from padding_idx + 1 over non-pad tokens), and the optional
-// pooler (dense + tanh over the first token).
+// absolute positions (RoBERTa's counted from padding_idx + 1 over non-pad tokens), token type
+// embeddings, dropout in train() mode, and the optional pooler (dense + tanh over the first token).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -29,6 +29,9 @@ struct BertConfig {
     int64_t pad_token_id = 0;
     double layer_norm_eps = 1e-12;
     Activation hidden_act = Activation::gelu;
+    // Dropout in train() mode only (no parameters: checkpoints are unaffected).
+    double hidden_dropout_prob = 0.1;
+    double attention_probs_dropout_prob = 0.1;
 
     // transformers' defaults for absent keys; an unsupported hidden_act or a head count that does
     // not divide hidden_size -> syn::Error naming the file and key.

@@ -8,11 +8,11 @@
 //           pretrained `text_projection` -> new Linear(projection -> labels) `classifier`
 // One output + MSE is the regression head (STS-B); otherwise cross-entropy.
 //
-// Fine-tuning needs gradients, token type ids (sentence pairs) and dropout, which the inference
-// forward of TextEncoder deliberately lacks (it runs under NoGradGuard, token types 0). This file
-// therefore runs the encoder's own submodules (found by their checkpoint names in
-// TextEncoder::module(), so the weights are the very same tensors) in a differentiable forward; a
-// test checks it against TextEncoder::forward in eval mode.
+// The encoder part is TextEncoder::forward itself (one source of numerics for inference and
+// fine-tuning): it runs with autograd when the caller allows it, takes the token type ids of
+// sentence pairs, and applies the config's dropout while the module is in train() mode. This file
+// adds only the head layers on its outputs (BERT: pooler_output; RoBERTa: last_hidden_state of <s>;
+// CLIP: last_hidden_state at the last non-pad token through the encoder's text_projection).
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
@@ -39,8 +39,10 @@ struct ClassifierOptions {
     int num_outputs = 2;  // 1 = regression (MSE)
     // Dropout of the head and (when training) of the encoder; < 0: the config's values
     // (classifier_dropout, else hidden_dropout_prob; attention_probs_dropout_prob; CLIP: attention_dropout).
+    // A value >= 0 sets every dropout of the encoder module too.
     double dropout = -1.0;
-    // Linear probe: the encoder's weights do not train (requires_grad off, encoder run without autograd).
+    // Linear probe: the encoder's weights do not train (requires_grad off, encoder run without autograd
+    // and without dropout).
     bool freeze_encoder = false;
 };
 
@@ -66,7 +68,8 @@ public:
     // Cross-entropy over int64 class ids, or MSE against float targets for num_outputs == 1.
     at::Tensor loss(const at::Tensor& logits, const at::Tensor& targets) const;
 
-    // Dropout on (training) or off (evaluation).
+    // Dropout on (training) or off (evaluation): the head's and, through module().train(), the
+    // encoder's (a frozen encoder stays in eval mode).
     void train(bool on);
     bool is_training() const { return training_; }
     void to(c10::Device device, c10::ScalarType dtype);

@@ -45,6 +45,7 @@ ClipTextConfig ClipTextConfig::from_hf(const HfConfig& model) {
     c.eos_token_id = t.get_size("eos_token_id", c.eos_token_id, 0);
     c.layer_norm_eps = t.get_double("layer_norm_eps", c.layer_norm_eps);
     c.hidden_act = parse_activation(t, "hidden_act", "quick_gelu");
+    c.attention_dropout = parse_dropout(t, "attention_dropout", c.attention_dropout);
     // CLIPModel sizes text_projection by its own projection_dim (text_config's is unused there);
     // CLIPTextModelWithProjection by the text config's.
     c.projection_dim = model.model_type() == "clip_text_model" ? t.get_size("projection_dim", c.projection_dim)
@@ -85,6 +86,7 @@ SiglipTextConfig SiglipTextConfig::from_hf(const HfConfig& model) {
     c.max_position_embeddings = t.get_size("max_position_embeddings", c.max_position_embeddings);
     c.layer_norm_eps = t.get_double("layer_norm_eps", c.layer_norm_eps);
     c.hidden_act = parse_activation(t, "hidden_act", "gelu_pytorch_tanh");
+    c.attention_dropout = parse_dropout(t, "attention_dropout", c.attention_dropout);
     c.projection_size = t.get_size("projection_size", c.hidden_size);
     check_heads(t, c.hidden_size, c.num_attention_heads);
     return c;
@@ -158,12 +160,15 @@ struct LayerSizes {
     int64_t hidden, intermediate, heads;
     double eps;
     Activation act;
+    double attention_dropout = 0.0;
 };
 
 // encoder.layers.N: layer_norm1, self_attn.{q,k,v,out}_proj, layer_norm2, mlp.{fc1,fc2}; pre-LN.
+// self_attn.dropout (no parameters) drops attention probabilities in train() mode, as CLIPAttention.
 struct ClipLayer : torch::nn::Module {
     torch::nn::LayerNorm layer_norm1{nullptr}, layer_norm2{nullptr};
     torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr}, fc1{nullptr}, fc2{nullptr};
+    torch::nn::Dropout attention_dropout{nullptr};
     int64_t heads;
     double scale;
     Activation act;
@@ -176,6 +181,7 @@ struct ClipLayer : torch::nn::Module {
         k_proj = attn->register_module("k_proj", make_linear(s.hidden, s.hidden));
         v_proj = attn->register_module("v_proj", make_linear(s.hidden, s.hidden));
         out_proj = attn->register_module("out_proj", make_linear(s.hidden, s.hidden));
+        attention_dropout = attn->register_module("dropout", torch::nn::Dropout(s.attention_dropout));
         layer_norm2 = register_module("layer_norm2", make_layer_norm(s.hidden, s.eps));
         auto mlp = add_container(*this, "mlp");
         fc1 = mlp->register_module("fc1", make_linear(s.hidden, s.intermediate));
@@ -185,7 +191,7 @@ struct ClipLayer : torch::nn::Module {
     at::Tensor forward(const at::Tensor& x, const at::Tensor& bias) {
         auto h = norm32(layer_norm1, x);
         auto context = attention(split_heads(q_proj(h), heads), split_heads(k_proj(h), heads),
-                                 split_heads(v_proj(h), heads), bias, scale);
+                                 split_heads(v_proj(h), heads), bias, scale, dropout_rate(attention_dropout));
         auto y = x + out_proj(merge_heads(context));
         return y + fc2(apply_activation(act, fc1(norm32(layer_norm2, y))));
     }
@@ -225,7 +231,8 @@ struct ClipTextModule : torch::nn::Module {
         position_embedding =
             emb->register_module("position_embedding", torch::nn::Embedding(c.max_position_embeddings, c.hidden_size));
         layers = add_encoder(*text, c.num_hidden_layers,
-                             {c.hidden_size, c.intermediate_size, c.num_attention_heads, c.layer_norm_eps, c.hidden_act});
+                             {c.hidden_size, c.intermediate_size, c.num_attention_heads, c.layer_norm_eps, c.hidden_act,
+                              c.attention_dropout});
         final_layer_norm = text->register_module("final_layer_norm", make_layer_norm(c.hidden_size, c.layer_norm_eps));
         text_projection = register_module("text_projection", make_linear(c.hidden_size, c.projection_dim, false));
     }
@@ -257,13 +264,13 @@ public:
         return report;
     }
 
-    EncoderOutput forward(const at::Tensor& input_ids, const at::Tensor& attention_mask) override {
-        torch::NoGradGuard no_grad;
-        auto [ids, mask] = prepare_inputs(input_ids, attention_mask);
+protected:
+    EncoderOutput encode(const Inputs& in) override {
+        const at::Tensor& ids = in.ids;
         auto& m = *module_;
         const int64_t t = ids.size(1);
         auto x = m.token_embedding(ids) + m.position_embedding(at::arange(t, ids.options()).unsqueeze(0));
-        x = run_layers(m.layers, x, causal_padding_bias(mask, x.scalar_type()));
+        x = run_layers(m.layers, x, causal_padding_bias(in.mask, x.scalar_type()));
         x = norm32(m.final_layer_norm, x);
 
         EncoderOutput out;
@@ -299,7 +306,8 @@ struct SiglipTextModule : torch::nn::Module {
         position_embedding =
             emb->register_module("position_embedding", torch::nn::Embedding(c.max_position_embeddings, c.hidden_size));
         layers = add_encoder(*text, c.num_hidden_layers,
-                             {c.hidden_size, c.intermediate_size, c.num_attention_heads, c.layer_norm_eps, c.hidden_act});
+                             {c.hidden_size, c.intermediate_size, c.num_attention_heads, c.layer_norm_eps, c.hidden_act,
+                              c.attention_dropout});
         final_layer_norm = text->register_module("final_layer_norm", make_layer_norm(c.hidden_size, c.layer_norm_eps));
         head = text->register_module("head", make_linear(c.hidden_size, c.projection_size));
     }
@@ -329,10 +337,10 @@ public:
         return report;
     }
 
-    EncoderOutput forward(const at::Tensor& input_ids, const at::Tensor& attention_mask) override {
-        torch::NoGradGuard no_grad;
-        auto [ids, mask] = prepare_inputs(input_ids, attention_mask);
-        (void)mask;  // SigLIP attends over the padding too: it was trained padded to 64 without a mask
+protected:
+    EncoderOutput encode(const Inputs& in) override {
+        // SigLIP attends over the padding too (in.mask unused): it was trained padded to 64 without a mask.
+        const at::Tensor& ids = in.ids;
         auto& m = *module_;
         const int64_t t = ids.size(1);
         auto x = m.token_embedding(ids) + m.position_embedding(at::arange(t, ids.options()).unsqueeze(0));

@@ -33,6 +33,7 @@ struct ClipTextConfig {
     int64_t projection_dim = 512;  // CLIPModel: the top-level projection_dim
     double layer_norm_eps = 1e-5;
     Activation hidden_act = Activation::quick_gelu;
+    double attention_dropout = 0.0;  // on the attention probabilities, train() mode only
 
     // `model` is the whole config.json: model_type "clip" (reads text_config, projection_dim at the
     // top level as CLIPModel does) or "clip_text_model" (the text config itself).
@@ -69,6 +70,7 @@ struct SiglipTextConfig {
     int64_t projection_size = 768;  // head width; transformers: defaults to hidden_size
     double layer_norm_eps = 1e-6;
     Activation hidden_act = Activation::gelu_pytorch_tanh;
+    double attention_dropout = 0.0;  // on the attention probabilities, train() mode only
 
     // model_type "siglip" (text_config) or "siglip_text_model".
     static SiglipTextConfig from_hf(const HfConfig& model);

@@ -92,6 +92,40 @@ std::pair<at::Tensor, at::Tensor> TextEncoder::prepare_inputs(const at::Tensor& 
     return {ids, mask};
 }
 
+at::Tensor TextEncoder::prepare_token_types(const at::Tensor& token_type_ids, const at::Tensor& input_ids) const {
+    if (!token_type_ids.defined()) return at::Tensor();
+    const std::string who = std::string(family_name(family())) + " encoder";
+    if (token_type_ids.sizes() != input_ids.sizes())
+        throw Error(who + ": token_type_ids must have the shape of input_ids " + c10::str(input_ids.sizes()) + ", got " +
+                    c10::str(token_type_ids.sizes()));
+    if (!at::isIntegralType(token_type_ids.scalar_type(), /*includeBool=*/false))
+        throw Error(who + ": token_type_ids must be integer, got " + std::string(c10::toString(token_type_ids.scalar_type())));
+    const int64_t types = type_vocab_size();
+    if (types == 0) {
+        // No token type embeddings: zeros mean nothing, anything else would be silently dropped.
+        if (token_type_ids.ne(0).any().item<bool>())
+            throw Error(who + ": the model has no token type embeddings; token_type_ids must be zeros or absent");
+        return at::Tensor();
+    }
+    if (token_type_ids.device().is_cpu()) {  // as for input_ids: no synchronisation for device tensors
+        const int64_t lo = token_type_ids.min().item<int64_t>();
+        const int64_t hi = token_type_ids.max().item<int64_t>();
+        if (lo < 0 || hi >= types)
+            throw Error(who + ": token type id " + std::to_string(lo < 0 ? lo : hi) + " outside the " + std::to_string(types) +
+                        " token types of the model (config.json type_vocab_size)");
+    }
+    return token_type_ids.to(device_, at::kLong);
+}
+
+EncoderOutput TextEncoder::forward(const at::Tensor& input_ids, const at::Tensor& attention_mask,
+                                   const ForwardOptions& options) {
+    Inputs inputs;
+    std::tie(inputs.ids, inputs.mask) = prepare_inputs(input_ids, attention_mask);
+    inputs.token_type_ids = prepare_token_types(options.token_type_ids, input_ids);
+    inputs.untrained_pooler = options.untrained_pooler;
+    return encode(inputs);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Activations
 
@@ -209,21 +243,34 @@ at::Tensor merge_heads(const at::Tensor& x) {
 }
 
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias,
-                     double scale) {
+                     double scale, double dropout_p) {
 #ifdef SYN_HAVE_SDPA_SCALE
     // Fused (flash / memory-efficient) kernels on CUDA; the mask is an additive bias.
     c10::optional<at::Tensor> mask;
     if (bias.defined()) mask = bias.to(q.scalar_type());
-    return at::scaled_dot_product_attention(q, k, v, mask, 0.0, false, scale);
+    return at::scaled_dot_product_attention(q, k, v, mask, dropout_p, false, scale);
 #else
     auto scores = at::matmul(q, k.transpose(-2, -1));
-    if (scale != 1.0) scores.mul_(scale);
+    if (scale != 1.0) scores = scores * scale;
     if (bias.defined()) scores = scores + bias;
     // The softmax in float32 for half types (its max and sum), as autocast runs it.
-    if (scores.scalar_type() == at::kFloat || scores.scalar_type() == at::kDouble)
-        return at::matmul(at::softmax(scores, -1), v);
-    return at::matmul(at::softmax(scores, -1, at::kFloat).to(v.scalar_type()), v);
+    at::Tensor probs = scores.scalar_type() == at::kFloat || scores.scalar_type() == at::kDouble
+                           ? at::softmax(scores, -1)
+                           : at::softmax(scores, -1, at::kFloat).to(v.scalar_type());
+    if (dropout_p > 0) probs = at::dropout(probs, dropout_p, /*train=*/true);
+    return at::matmul(probs, v);
 #endif
+}
+
+double parse_dropout(const HfConfig& config, const std::string& key, double fallback) {
+    const double p = config.get_double(key, fallback);
+    if (!(p >= 0.0 && p < 1.0))
+        throw file_error(config.source(), "key '" + key + "' = " + std::to_string(p) + " is not a dropout probability in [0, 1)");
+    return p;
+}
+
+double dropout_rate(const torch::nn::Dropout& dropout) {
+    return dropout && dropout->is_training() ? dropout->options.p() : 0.0;
 }
 
 }  // namespace detail

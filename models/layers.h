@@ -7,7 +7,15 @@
 
 #include "models/activation.h"
 
+namespace syn {
+class HfConfig;
+}
+
 namespace syn::models::detail {
+
+// A dropout probability of config.json: absent or null -> `fallback`; outside [0, 1) -> syn::Error
+// naming the file and key.
+double parse_dropout(const HfConfig& config, const std::string& key, double fallback);
 
 at::Tensor apply_activation(Activation activation, const at::Tensor& x);
 
@@ -47,8 +55,14 @@ at::Tensor split_heads(const at::Tensor& x, int64_t heads);
 at::Tensor merge_heads(const at::Tensor& x);
 
 // softmax(q k^T * scale + bias) v over [B, H, T, D] tensors; `bias` broadcastable to [B, H, T, T]
-// or undefined. Uses the fused kernel of libtorch >= 2.1, the plain formula otherwise.
+// or undefined; dropout_p > 0 drops attention probabilities (training). Uses the fused kernel of
+// libtorch >= 2.1, the plain formula otherwise.
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias,
-                     double scale);
+                     double scale, double dropout_p = 0.0);
+
+// The probability an attention-probability Dropout module stands for right now: its p in train
+// mode, 0 in eval mode (the module itself is registered for its name and train/eval state; the
+// fused attention applies the dropout).
+double dropout_rate(const torch::nn::Dropout& dropout);
 
 }  // namespace syn::models::detail

@@ -208,9 +208,11 @@ public:
         return report;
     }
 
-    EncoderOutput forward(const at::Tensor& input_ids, const at::Tensor& attention_mask) override {
-        torch::NoGradGuard no_grad;
-        auto [ids, mask] = prepare_inputs(input_ids, attention_mask);
+protected:
+    // No dropout modules (T5's dropout_rate is not modelled: T5 is only run for inference here).
+    EncoderOutput encode(const Inputs& in) override {
+        const at::Tensor& ids = in.ids;
+        const at::Tensor& mask = in.mask;
         auto& m = *module_;
         const int64_t t = ids.size(1);
         auto x = m.shared(ids);

@@ -1,6 +1,8 @@
-// Classification heads on the tiny fixture models: the differentiable forward agrees with the
-// encoders' inference forward (eval mode), gradients agree with central finite differences in double
-// precision, linear probes train only the head, dropout is seeded.
+// Classification heads on the tiny fixture models: the heads' logits agree with the head layers
+// applied to TextEncoder::forward (eval and train mode), gradients agree with central finite
+// differences in double precision, linear probes train only the head, dropout is seeded. And
+// TextEncoder::forward itself: gradients reach the encoder weights, dropout follows train()/eval(),
+// token types reach BERT, inference callers under a guard build no graph.
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>
@@ -257,4 +259,133 @@ TEST(ClassificationHeads, BadInputThrowsSynError) {
     ClassifierOptions o;
     o.num_outputs = 0;
     EXPECT_THROW(SequenceClassifier::load(model_dir("tiny-bert"), o), syn::Error);
+}
+
+// TextEncoder::forward is the fine-tuning forward too: autograd follows the caller, dropout the
+// module's train()/eval() mode, token types reach BERT and are refused where a family has none.
+TEST(EncoderForward, GradientsReachEncoderWeights) {
+    SYN_REQUIRE_SHARED();
+    for (const std::string name : {"tiny-bert", "tiny-roberta", "tiny-clip", "tiny-t5-encoder"}) {
+        SCOPED_TRACE(name);
+        auto encoder = load_text_encoder(model_dir(name));
+        ASSERT_TRUE(torch::GradMode::is_enabled());
+        auto ids = torch::tensor({{0, 5, 7, 9, 2}, {0, 11, 2, 1, 1}}, torch::kLong);
+        auto mask = torch::tensor({{1, 1, 1, 1, 1}, {1, 1, 1, 0, 0}}, torch::kLong);
+        const EncoderOutput out = encoder->forward(ids, mask);
+        ASSERT_TRUE(out.last_hidden_state.requires_grad());
+        out.last_hidden_state.pow(2).sum().backward();
+        // The token embedding table: the first parameter of every family here.
+        const auto named = encoder->module().named_parameters();
+        const at::Tensor embedding = named.begin()->value();
+        SCOPED_TRACE(named.begin()->key());
+        ASSERT_TRUE(embedding.grad().defined());
+        EXPECT_GT(embedding.grad()[5].abs().sum().item<double>(), 0.0);  // a row the batch used
+        EXPECT_EQ(embedding.grad()[3].abs().sum().item<double>(), 0.0);  // one it did not
+    }
+}
+
+TEST(EncoderForward, InferenceCallersBuildNoGraph) {
+    SYN_REQUIRE_SHARED();
+    auto encoder = load_text_encoder(model_dir("tiny-bert"));
+    auto ids = torch::tensor({{0, 5, 7, 2}}, torch::kLong);
+    auto mask = torch::ones_like(ids);
+    {
+        torch::NoGradGuard no_grad;
+        const EncoderOutput out = encoder->forward(ids, mask);
+        EXPECT_FALSE(out.last_hidden_state.requires_grad());
+        EXPECT_FALSE(out.pooler_output.requires_grad());
+    }
+    {
+        c10::InferenceMode inference;
+        EXPECT_FALSE(encoder->forward(ids, mask).last_hidden_state.requires_grad());
+    }
+}
+
+TEST(EncoderForward, DropoutFollowsTrainAndEvalMode) {
+    SYN_REQUIRE_SHARED();
+    for (const std::string name : {"tiny-bert", "tiny-roberta", "tiny-clip"}) {
+        SCOPED_TRACE(name);
+        auto encoder = load_text_encoder(model_dir(name));
+        if (name == "tiny-clip")  // CLIP configs ship attention_dropout 0.0: give it some
+            for (const auto& m : encoder->module().modules())
+                if (auto* d = dynamic_cast<torch::nn::DropoutImpl*>(m.get())) d->options.p(0.3);
+        auto ids = torch::tensor({{0, 5, 7, 9, 2}, {0, 11, 2, 1, 1}}, torch::kLong);
+        auto mask = torch::tensor({{1, 1, 1, 1, 1}, {1, 1, 1, 0, 0}}, torch::kLong);
+        torch::NoGradGuard no_grad;
+        const at::Tensor eval1 = encoder->forward(ids, mask).last_hidden_state;
+        const at::Tensor eval2 = encoder->forward(ids, mask).last_hidden_state;
+        EXPECT_TRUE(torch::equal(eval1, eval2));
+        encoder->module().train(true);
+        const at::Tensor train1 = encoder->forward(ids, mask).last_hidden_state;
+        const at::Tensor train2 = encoder->forward(ids, mask).last_hidden_state;
+        EXPECT_FALSE(torch::allclose(train1, train2));
+        EXPECT_FALSE(torch::allclose(train1, eval1));
+        encoder->module().eval();
+        EXPECT_TRUE(torch::equal(encoder->forward(ids, mask).last_hidden_state, eval1));
+    }
+}
+
+TEST(EncoderForward, DropoutModulesAddNoCheckpointKeys) {
+    SYN_REQUIRE_SHARED();
+    auto encoder = load_text_encoder(model_dir("tiny-bert"));
+    int dropouts = 0;
+    for (const auto& m : encoder->module().named_modules())
+        if (auto* d = dynamic_cast<torch::nn::DropoutImpl*>(m.value().get())) {
+            ++dropouts;
+            EXPECT_DOUBLE_EQ(d->options.p(), 0.1) << m.key();  // the config's hidden / attention dropout
+        }
+    EXPECT_EQ(dropouts, 1 + 3 * 2);  // embeddings + 3 per layer, 2 layers
+    for (const auto& p : encoder->module().named_parameters()) EXPECT_EQ(p.key().find("dropout"), std::string::npos);
+    for (const auto& b : encoder->module().named_buffers()) EXPECT_EQ(b.key().find("dropout"), std::string::npos);
+}
+
+TEST(EncoderForward, TokenTypesReachBertAndAreRefusedElsewhere) {
+    SYN_REQUIRE_SHARED();
+    auto bert = load_text_encoder(model_dir("tiny-bert"));
+    auto ids = torch::tensor({{0, 5, 7, 9, 2}}, torch::kLong);
+    auto mask = torch::ones_like(ids);
+    auto types = torch::tensor({{0, 0, 1, 1, 1}}, torch::kLong);
+    torch::NoGradGuard no_grad;
+    ForwardOptions zeros, pair;
+    zeros.token_type_ids = torch::zeros_like(ids);
+    pair.token_type_ids = types;
+    const auto plain = bert->forward(ids, mask).last_hidden_state;
+    EXPECT_TRUE(torch::allclose(bert->forward(ids, mask, zeros).last_hidden_state, plain, 1e-6, 1e-6));
+    EXPECT_FALSE(torch::allclose(bert->forward(ids, mask, pair).last_hidden_state, plain));
+    ForwardOptions beyond;
+    beyond.token_type_ids = torch::full_like(ids, 2);  // type_vocab_size 2
+    EXPECT_THROW(bert->forward(ids, mask, beyond), syn::Error);
+    ForwardOptions misshaped;
+    misshaped.token_type_ids = torch::zeros({1, 4}, torch::kLong);
+    EXPECT_THROW(bert->forward(ids, mask, misshaped), syn::Error);
+
+    auto clip = load_text_encoder(model_dir("tiny-clip"));
+    EXPECT_NO_THROW(clip->forward(ids, mask, zeros));
+    try {
+        clip->forward(ids, mask, pair);
+        ADD_FAILURE() << "CLIP took non-zero token types";
+    } catch (const syn::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("no token type embeddings"), std::string::npos) << e.what();
+    }
+}
+
+TEST(ClassificationHeads, TrainingForwardIsTheEncoderForward) {
+    SYN_REQUIRE_SHARED();
+    // With the same seed, the head's train-mode features are the encoder's own train-mode outputs:
+    // one forward, no second implementation beside it.
+    auto c = make("tiny-roberta", 2);
+    const Batch b = make_batch(model_dir("tiny-roberta"), false);
+    c->train(true);
+    torch::NoGradGuard no_grad;
+    torch::manual_seed(11);
+    const auto got = c->forward(b.ids, b.mask);
+    torch::manual_seed(11);
+    auto p = params(*c);
+    const auto hidden = c->encoder().forward(b.ids, b.mask).last_hidden_state.select(1, 0);
+    const double head_p = 0.1;  // tiny-roberta: classifier_dropout absent -> hidden_dropout_prob
+    auto x = torch::dropout(hidden, head_p, true);
+    x = torch::tanh(torch::linear(x, p.at("classifier.dense.weight"), p.at("classifier.dense.bias")));
+    const auto want = torch::linear(torch::dropout(x, head_p, true), p.at("classifier.out_proj.weight"),
+                                    p.at("classifier.out_proj.bias"));
+    EXPECT_TRUE(torch::allclose(got, want, 1e-6, 1e-6)) << got << want;
 }

@@ -102,6 +102,7 @@ class ModelParity : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ModelParity, EveryGoldenTensorMatches) {
     SYN_REQUIRE_SHARED();
+    torch::NoGradGuard no_grad;  // inference: TextEncoder::forward follows the caller's grad mode
     const std::string name = GetParam();
     auto golden = read_golden(name);
     ASSERT_TRUE(golden.count("input_ids")) << name << ": golden.safetensors has no input_ids";
@@ -170,6 +171,7 @@ TEST_P(ModelParity, EveryGoldenTensorMatches) {
 // pooled vector to survive (cosine to the golden >= 0.999, i.e. an angle under 2.6 degrees).
 TEST_P(ModelParity, Bfloat16WithinRoundingOfTheGoldens) {
     SYN_REQUIRE_SHARED();
+    torch::NoGradGuard no_grad;  // inference: TextEncoder::forward follows the caller's grad mode
     const std::string name = GetParam();
     auto golden = read_golden(name);
     const at::Tensor ids = golden.at("input_ids");
@@ -209,6 +211,7 @@ TEST_P(ModelParity, Bfloat16WithinRoundingOfTheGoldens) {
 // Each text alone (unpadded), and the batch in reverse order, give the padded batch's vectors.
 TEST_P(ModelParity, BatchedEqualsOneAtATimeAndOrderFree) {
     SYN_REQUIRE_SHARED();
+    torch::NoGradGuard no_grad;  // inference: TextEncoder::forward follows the caller's grad mode
     const std::string name = GetParam();
     auto golden = read_golden(name);
     auto encoder = load_text_encoder(model_dir(name), test_device());

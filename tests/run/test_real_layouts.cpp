@@ -243,6 +243,7 @@ protected:
 };
 
 TEST_F(StudyCache, EachRealLayoutComputesTheFixturesFunction) {
+    torch::NoGradGuard no_grad;  // inference: TextEncoder::forward follows the caller's grad mode
     for (const auto& repo : study_repos()) {
         SCOPED_TRACE(repo.id);
         auto golden = read_golden(repo.fixture);
