@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/io/errors.h"
+#include "core/run/model_description.h"
 
 namespace syn::run {
 
@@ -45,6 +46,19 @@ std::optional<CatalogEntry> find_catalog_entry(const std::string& id) {
     for (const auto& e : catalog)
         if (e.id == id) return e;
     return std::nullopt;
+}
+
+std::optional<CatalogEntry> catalog_entry_or_folder(const std::string& id, const std::string& folder) {
+    if (auto entry = find_catalog_entry(id)) return entry;
+    if (folder.empty()) return std::nullopt;
+    const ModelDescription d = describe_model(folder);
+    d.throw_if_error();
+    CatalogEntry e;
+    e.id = id;
+    e.family = d.family;
+    e.style = d.style;
+    e.params = d.params;
+    return e;
 }
 
 }  // namespace syn::run

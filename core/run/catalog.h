@@ -24,4 +24,10 @@ struct CatalogEntry {
 std::vector<CatalogEntry> load_catalog(const std::string& json_text = "");
 std::optional<CatalogEntry> find_catalog_entry(const std::string& id);
 
+// The catalog's entry for `id`, else, for a model folder the catalog does not list (`folder`: the
+// folder itself or a cached hub id's), an entry described from the folder by describe_model
+// (family, style, params; no pooling, no paper label); nullopt when neither (`folder` empty). A
+// folder that cannot be described -> syn::Error naming the file and the key.
+std::optional<CatalogEntry> catalog_entry_or_folder(const std::string& id, const std::string& folder);
+
 }  // namespace syn::run

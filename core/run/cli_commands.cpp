@@ -21,6 +21,7 @@
 #include "core/run/celeba_captions_command.h"
 #include "core/run/embed_job.h"
 #include "core/run/glue_command.h"
+#include "core/run/model_description.h"
 #include "core/run/fetch_command.h"
 #include "core/run/progress.h"
 #include "core/run/score_job.h"
@@ -68,22 +69,19 @@ void print_local_models(const std::vector<std::string>& named) {
     std::printf("%-48s %-34s %-26s %s\n", "model", "family", "default pooling", "details");
     for (const auto& row : rows) {
         std::string family, pooling, details;
-        try {
-            if (st::is_sentence_transformers_folder(row.folder)) {
-                const st::SentenceTransformerSummary s =
-                    st::summarize_sentence_transformers(st::read_sentence_transformers(row.folder));
-                family = "sentence-transformers (" + (s.model_type.empty() ? std::string("?") : s.model_type) + ")";
-                pooling = s.pooling;
-                details = s.details;
-            } else {
-                family = HfConfig::load(row.folder).model_type();
-                pooling = default_pooling(row.label);
-                details = row.folder;
-            }
-        } catch (const std::exception& e) {
+        const ModelDescription d = describe_model(row.folder);
+        if (!d.ok()) {
             family = "unusable";
             pooling = "-";
-            details = e.what();
+            details = d.error;
+        } else if (d.sentence_transformers) {
+            family = "sentence-transformers (" + (d.model_type.empty() ? std::string("?") : d.model_type) + ")";
+            pooling = d.st_pooling;
+            details = d.st_details;
+        } else {
+            family = d.family;
+            pooling = default_pooling(row.label);
+            details = row.folder;
         }
         std::printf("%-48s %-34s %-26s %s\n", row.label.c_str(), family.c_str(), pooling.c_str(), details.c_str());
     }

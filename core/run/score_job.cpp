@@ -31,6 +31,7 @@
 #include "core/run/device_choice.h"
 #include "core/run/embed_job.h"
 #include "core/run/glue_command.h"
+#include "core/run/model_description.h"
 #include "core/run/session.h"
 #include "core/run/t2i_job.h"
 #include "core/run/text_formats.h"
@@ -83,24 +84,6 @@ std::string manifest_path_of(const std::string& dir_or_file) {
 bool finite(double v) { return std::isfinite(v); }
 
 // --- grouping ----------------------------------------------------------------------------------
-
-std::string group_of_style(const std::string& style) {
-    if (style == "bert") return "BERT-style";
-    if (style == "clip") return "CLIP-style";
-    if (style == "lexical") return "Lexical";
-    if (style == "other") return "Other";
-    return style;
-}
-
-std::string group_of_family(models::Family family) {
-    switch (family) {
-        case models::Family::bert:
-        case models::Family::roberta: return "BERT-style";
-        case models::Family::clip_text:
-        case models::Family::siglip_text: return "CLIP-style";
-        default: return "Other";
-    }
-}
 
 // Groups in the paper's order first, then the others in order of appearance.
 int group_rank(const std::string& group) {
@@ -517,22 +500,22 @@ std::string encoder_group(const std::string& encoder, const std::map<std::string
         set_source("random baseline");
         return "Random";
     }
-    if (auto entry = find_catalog_entry(encoder)) {
-        set_source("catalog");
-        return group_of_style(entry->style);
-    }
     std::optional<ResolvedModel> resolved;
-    try {
-        resolved = resolve_model(encoder);
-    } catch (const Error&) {
-        resolved.reset();
+    if (!find_catalog_entry(encoder)) {
+        try {
+            resolved = resolve_model(encoder);
+        } catch (const Error&) {
+            resolved.reset();
+        }
+        if (!resolved)
+            throw Error("encoder '" + encoder +
+                        "' is neither in the catalog nor a model folder (or cached hub id) here, so its group is "
+                        "unknown: pass --group '" + encoder + "=GROUP' (e.g. BERT-style, CLIP-style)");
     }
-    if (!resolved)
-        throw Error("encoder '" + encoder +
-                    "' is neither in the catalog nor a model folder (or cached hub id) here, so its group is "
-                    "unknown: pass --group '" + encoder + "=GROUP' (e.g. BERT-style, CLIP-style)");
-    set_source("config.json model_type");
-    return group_of_family(models::detect_family(HfConfig::load(resolved->folder)));
+    // The catalog's style, else the one describe_model gives the folder (config.json model_type).
+    const std::optional<CatalogEntry> entry = catalog_entry_or_folder(encoder, resolved ? resolved->folder : "");
+    set_source(resolved ? "config.json model_type" : "catalog");
+    return group_of_style(entry->style);
 }
 
 void aggregate_scores(ScoreJobResult& result, const std::map<std::string, std::string>& group_overrides,

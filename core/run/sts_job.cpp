@@ -19,6 +19,7 @@
 #include "core/run/catalog.h"
 #include "core/run/embed_job.h"
 #include "core/run/lexical_encoders.h"
+#include "core/run/model_description.h"
 #include "core/run/text_formats.h"
 #include "core/run/versions.h"
 #include "models/pooling.h"
@@ -39,13 +40,6 @@ const eval::CorrelationEstimate& metric_of(const StsCorrelations& c, int metric)
 
 StsCorrelations to_correlations(const eval::StsScores& s) {
     return StsCorrelations{s.spearman_l, s.pearson_l, s.spearman_v, s.pearson_v};
-}
-
-std::string style_of_family(const std::string& family) {
-    if (family == "bert" || family == "roberta") return "bert";
-    if (family == "clip" || family == "clip_text" || family == "siglip" || family == "siglip_text") return "clip";
-    if (family == "lexical") return "lexical";
-    return "other";
 }
 
 // A model's name in tables: the folder name for local folders ("tiny-bert"), else the id.

@@ -7,10 +7,9 @@
 
 #include <exception>
 
-#include "core/io/hf_config.h"
 #include "core/io/model_store.h"
-#include "core/io/safetensors.h"
 #include "core/run/catalog.h"
+#include "core/run/model_description.h"
 
 namespace syn::ui {
 
@@ -37,20 +36,8 @@ QStringList pooling_options_for(const QString& family) {
 
 namespace {
 
-QString family_of_model_type(const QString& model_type) {
-    if (model_type == "bert" || model_type == "roberta" || model_type == "clip" || model_type == "t5" ||
-        model_type == "siglip")
-        return model_type;
-    if (model_type == "clip_text_model") return "clip";
-    if (model_type == "siglip_text_model") return "siglip";
-    return model_type.isEmpty() ? QStringLiteral("unknown") : model_type;
-}
-
 QString style_of_family(const QString& family) {
-    if (family == "bert" || family == "roberta") return "bert";
-    if (family == "clip" || family == "siglip") return "clip";
-    if (family == "lexical") return "lexical";
-    return "other";
+    return QString::fromStdString(syn::run::style_of_family(family.toStdString()));
 }
 
 QString human_params(qint64 n) {
@@ -75,53 +62,23 @@ QColor status_colour(ModelStatus s) {
 }  // namespace
 
 FolderInspection inspect_model_folder(const QString& folder) {
+    // The facts come from the engine's one description of a model folder (config.json through the
+    // models' config readers, the checkpoint's header for the size); a corrupt checkpoint shows here
+    // already, before any job runs.
+    const syn::run::ModelDescription d = syn::run::describe_model(folder.toStdString());
     FolderInspection out;
-    const QFileInfo info(folder);
-    if (!info.exists()) {
-        out.error = folder + ": does not exist";
+    if (!d.ok()) {
+        out.error = QString::fromStdString(d.error);
         return out;
     }
-    if (!info.isDir()) {
-        out.error = folder + ": is not a folder (choose the folder that holds config.json and the weights)";
-        return out;
-    }
-    const QDir dir(folder);
-    if (!dir.exists("config.json")) {
-        out.error = folder + ": not a model folder: no config.json (a Hugging Face model folder holds "
-                             "config.json, the weights and the tokenizer files)";
-        return out;
-    }
-    try {
-        const auto config = syn::HfConfig::load(folder.toStdString());
-        out.model_type = QString::fromStdString(config.model_type());
-    } catch (const std::exception& e) {
-        out.error = QString::fromUtf8(e.what());
-        return out;
-    }
-    const QStringList safetensors = dir.entryList({"*.safetensors"}, QDir::Files);
-    const bool has_bin = dir.exists("pytorch_model.bin") || !dir.entryList({"*.ckpt"}, QDir::Files).isEmpty() ||
-                         dir.exists("model.safetensors.index.json");
-    if (safetensors.isEmpty() && !has_bin) {
+    if (d.weights_file.empty()) {
         out.error = folder + ": not a model folder: no weights (*.safetensors, pytorch_model.bin or *.ckpt)";
         return out;
     }
-    // The parameter count from the safetensors headers (the reader validates offsets and sizes, so a
-    // truncated or corrupt file shows here already, before any job runs).
-    for (const QString& name : safetensors) {
-        if (name.startsWith("golden")) continue;  // test fixtures keep reference outputs beside the weights
-        try {
-            const auto file = syn::read_safetensors(dir.filePath(name).toStdString());
-            for (const auto& [key, tensor] : file.tensors) {
-                (void)key;
-                out.params += tensor.numel();
-            }
-        } catch (const std::exception& e) {
-            out.error = QString::fromUtf8(e.what());
-            return out;
-        }
-    }
-    out.family = family_of_model_type(out.model_type);
-    out.style = style_of_family(out.family);
+    out.model_type = QString::fromStdString(d.model_type);
+    out.family = QString::fromStdString(d.family);
+    out.style = QString::fromStdString(d.style);
+    out.params = d.params;
     out.ok = true;
     return out;
 }

@@ -32,13 +32,14 @@ struct ModelEntry {
     QString job_model() const { return source == "folder" ? folder : id; }
 };
 
-// What a folder holds, read cheaply on the GUI thread (config.json and safetensors headers).
+// What a folder holds, read cheaply on the GUI thread: syn::run::describe_model's facts (config.json
+// and the checkpoint's header), plus "no weights" as an error (the GUI lists only loadable folders).
 struct FolderInspection {
     bool ok = false;
     QString error;        // why it is not a model folder
     QString model_type;   // config.json model_type
     QString family, style;
-    qint64 params = 0;    // 0 when unknown (e.g. only a .bin checkpoint)
+    qint64 params = 0;    // text-tower parameters; 0 when unknown
 };
 FolderInspection inspect_model_folder(const QString& folder);
 
