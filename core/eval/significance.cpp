@@ -109,4 +109,53 @@ EncoderComparison compare_encoders(const std::vector<double>& truth, const std::
     return out;
 }
 
+// --- two independent samples (Table 3: groups of encoders) ---------------------------------------
+
+MeanSd mean_sd(const std::vector<double>& values) {
+    MeanSd m;
+    m.n = values.size();
+    if (values.empty()) return m;
+    double sum = 0.0;
+    for (double v : values) sum += v;
+    m.mean = sum / static_cast<double>(values.size());
+    if (values.size() > 1) {
+        double ss = 0.0;
+        for (double v : values) ss += (v - m.mean) * (v - m.mean);
+        m.sd = std::sqrt(ss / static_cast<double>(values.size() - 1));
+    }
+    return m;
+}
+
+StudentTTest pooled_t_test(const std::vector<double>& a, const std::vector<double>& b) {
+    StudentTTest t;
+    t.n_a = a.size();
+    t.n_b = b.size();
+    for (double v : a)
+        if (!std::isfinite(v)) throw Error("t-test: the first sample holds a value that is not finite");
+    for (double v : b)
+        if (!std::isfinite(v)) throw Error("t-test: the second sample holds a value that is not finite");
+    const MeanSd ma = mean_sd(a), mb = mean_sd(b);
+    t.mean_a = ma.mean;
+    t.mean_b = mb.mean;
+    if (a.empty() || b.empty() || a.size() + b.size() < 3) {
+        t.undefined_reason = "needs a value in each sample and three in all";
+        return t;
+    }
+    auto sum_sq = [](const std::vector<double>& x, double mean) {
+        double ss = 0.0;
+        for (double v : x) ss += (v - mean) * (v - mean);
+        return ss;
+    };
+    t.df = static_cast<double>(a.size() + b.size() - 2);
+    const double pooled_var = (sum_sq(a, ma.mean) + sum_sq(b, mb.mean)) / t.df;
+    const double se = std::sqrt(pooled_var * (1.0 / double(a.size()) + 1.0 / double(b.size())));
+    if (!(se > 0.0)) {
+        t.undefined_reason = "no variance in either sample";
+        return t;
+    }
+    t.t = (ma.mean - mb.mean) / se;
+    t.p = t_two_sided_p(t.t, t.df);
+    return t;
+}
+
 }  // namespace syn::eval

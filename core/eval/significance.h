@@ -62,4 +62,27 @@ EncoderComparison compare_encoders(const std::vector<double>& truth, const std::
                                    const std::vector<double>& scores_b, CorrelationKind kind,
                                    const BootstrapOptions& options);
 
+// --- two independent samples (Table 3: CLIP-S / IS of groups of encoders) ---
+// Non-finite values are refused (syn::Error); undefined statistics are NaN, with the reason said.
+
+// A two-sample Student t-test with pooled variance (scipy.stats.ttest_ind, equal_var=True).
+struct StudentTTest {
+    double mean_a = std::numeric_limits<double>::quiet_NaN();
+    double mean_b = std::numeric_limits<double>::quiet_NaN();
+    double t = std::numeric_limits<double>::quiet_NaN();
+    double df = std::numeric_limits<double>::quiet_NaN();
+    double p = std::numeric_limits<double>::quiet_NaN();  // two-sided, Student t (t_two_sided_p)
+    std::size_t n_a = 0, n_b = 0;
+    std::string undefined_reason;          // set (and t, p NaN) when n_a + n_b < 3 or both samples are constant
+};
+StudentTTest pooled_t_test(const std::vector<double>& a, const std::vector<double>& b);
+
+// Sample mean and sd (n - 1); sd NaN for fewer than two values, both NaN for none.
+struct MeanSd {
+    double mean = std::numeric_limits<double>::quiet_NaN();
+    double sd = std::numeric_limits<double>::quiet_NaN();
+    std::size_t n = 0;
+};
+MeanSd mean_sd(const std::vector<double>& values);
+
 }  // namespace syn::eval

@@ -24,7 +24,7 @@
 #include "core/run/model_description.h"
 #include "core/run/fetch_command.h"
 #include "core/run/progress.h"
-#include "core/run/score_job.h"
+#include "core/run/score_command.h"
 #include "core/run/t2i_command.h"
 #include "core/run/text_formats.h"
 #include "core/run/versions.h"

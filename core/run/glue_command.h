@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/run/glue_job.h"
+#include "core/run/paper_tables.h"  // paper_glue_rows, paper_glue_row (the study's Table 1)
 
 namespace CLI {
 class App;
@@ -16,20 +17,6 @@ struct GlueModelResults {
     std::string model;  // as given on the command line
     std::vector<GlueTaskResult> tasks;
 };
-
-// The study's Table 1 as printed (docs: PAPER.md section 1), in the paper's order; the one copy the
-// CLI's tables and the GUI's Table 1 panel both use.
-struct PaperGlueRow {
-    const char* id;      // Hugging Face id
-    const char* label;   // "BERT-base", "CLIP ViT-B/32", ...
-    const char* params;  // "110M", ...
-    std::vector<double> values;  // CoLA SST-2 MRPC STS-B QQP MNLI QNLI RTE Avg
-};
-const std::vector<PaperGlueRow>& paper_glue_rows();
-
-// The paper's Table 1 row for a Hugging Face id (bert-base-cased, openai/clip-vit-base-patch32, ...);
-// empty when the study did not report the model. Order: CoLA SST-2 MRPC STS-B QQP MNLI QNLI RTE Avg.
-std::vector<double> paper_glue_row(const std::string& model, std::string* label = nullptr, std::string* params = nullptr);
 
 // Table 1 in Markdown / LaTeX: one row per model (mean, "± sd" with several seeds), followed by the
 // paper's row where known. Cells x100; Avg only when all eight Table-1 tasks were run.

@@ -5,8 +5,9 @@
 // Per encoder: mean ± sample sd over seeds. Per group (BERT-style / CLIP-style / Random): mean ± sd
 // over all (model, seed) values, and pooled two-sample Student t-tests between groups (equal
 // variances, as scipy.stats.ttest_ind). Optionally the ground-truth row: CLIP-S of the real
-// Multi-Modal CelebA-HQ test images with their captions. Output: Table 3 in Markdown / LaTeX / CSV
-// beside the paper's printed numbers, and a JSON manifest with every per-image score.
+// Multi-Modal CelebA-HQ test images with their captions. The t-tests and means are core/eval's
+// (significance.h); Table 3 in Markdown / LaTeX / CSV beside the paper's printed numbers
+// (paper_tables.h) and the JSON manifest are score_report.h; the command line is score_command.h.
 // No torch types here (the GUI includes it).
 #include <cstdint>
 #include <functional>
@@ -15,11 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "core/eval/significance.h"
 #include "core/run/progress.h"
-
-namespace CLI {
-class App;
-}
 
 namespace syn::run {
 
@@ -57,21 +55,11 @@ struct SkippedImage {
     std::string path, reason;
 };
 
-// A two-sample Student t-test with pooled variance (scipy.stats.ttest_ind, equal_var=True).
-struct StudentTTest {
-    double mean_a = kScoreUndefined, mean_b = kScoreUndefined;
-    double t = kScoreUndefined, df = kScoreUndefined, p = kScoreUndefined;  // p two-sided
-    std::size_t n_a = 0, n_b = 0;
-    std::string undefined_reason;          // set (and t, p NaN) when n_a + n_b < 3 or both samples are constant
-};
-StudentTTest pooled_t_test(const std::vector<double>& a, const std::vector<double>& b);
-
-// Sample mean and sd (n - 1); sd NaN for fewer than two values, both NaN for none.
-struct MeanSd {
-    double mean = kScoreUndefined, sd = kScoreUndefined;
-    std::size_t n = 0;
-};
-MeanSd mean_sd(const std::vector<double>& values);
+// The statistics of the table (core/eval/significance.h), named here for the job's callers.
+using eval::MeanSd;
+using eval::mean_sd;
+using eval::pooled_t_test;
+using eval::StudentTTest;
 
 struct InceptionScoreValue {
     bool computed = false;
@@ -165,31 +153,5 @@ void aggregate_scores(ScoreJobResult& result, const std::map<std::string, std::s
 // Progress stages: "text", "images", "ground truth".
 ScoreJobResult run_score(const ScoreJobOptions& options, const ProgressSink& progress = {},
                          const CancelToken* cancel = nullptr);
-
-// The study's Table 3 as printed (PAPER.md section 3).
-struct PaperT2iRow {
-    const char* id;     // hub id, "random", or "" for the ground-truth row
-    const char* label;  // "BERT-base", ...
-    const char* group;
-    double is;          // NaN where the paper prints none
-    double clip_s;
-};
-const std::vector<PaperT2iRow>& paper_t2i_rows();
-struct PaperT2iGroup {
-    const char* group;
-    double mean, sd;
-};
-const std::vector<PaperT2iGroup>& paper_t2i_groups();
-// p of the paper's pooled t-tests for a pair of groups (either order); NaN when not printed.
-double paper_t2i_p(const std::string& group_a, const std::string& group_b);
-
-std::string score_table_markdown(const ScoreJobResult& result);
-std::string score_table_latex(const ScoreJobResult& result);
-std::string score_table_csv(const ScoreJobResult& result);
-// table3.md, table3.tex, table3.csv, score_manifest.json under `out_dir` (atomically); the paths.
-std::vector<std::string> write_score_outputs(const ScoreJobResult& result, const ScoreJobOptions& options,
-                                             const std::string& out_dir);
-
-void add_score_command(CLI::App& app);
 
 }  // namespace syn::run
