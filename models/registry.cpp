@@ -101,9 +101,10 @@ void check_text_checkpoint(const HfConfig& config, const TensorMap& tensors, con
     }
 }
 
-std::unique_ptr<TextEncoder> load_text_encoder(const std::string& folder, c10::Device device, c10::ScalarType dtype) {
-    const HfConfig config = HfConfig::load(folder);
-    // An unsupported or malformed config fails before its weights are read.
+namespace {
+
+// An unsupported or malformed config fails before its weights are read.
+void check_text_config(const HfConfig& config) {
     switch (detect_family(config)) {
         case Family::bert: BertConfig::from_hf(config, false); break;
         case Family::roberta: BertConfig::from_hf(config, true); break;
@@ -111,7 +112,10 @@ std::unique_ptr<TextEncoder> load_text_encoder(const std::string& folder, c10::D
         case Family::t5: T5Config::from_hf(config); break;
         case Family::siglip_text: SiglipTextConfig::from_hf(config); break;
     }
-    const LoadedCheckpoint checkpoint = load_checkpoint(folder_of(folder));
+}
+
+std::unique_ptr<TextEncoder> text_encoder_from(const HfConfig& config, const LoadedCheckpoint& checkpoint,
+                                               c10::Device device, c10::ScalarType dtype) {
     const TensorMap tensors = rename_legacy_keys(checkpoint.tensors);
     // Sizes are held against the checkpoint before the module allocates them.
     check_text_checkpoint(config, tensors, checkpoint.path);
@@ -121,19 +125,50 @@ std::unique_ptr<TextEncoder> load_text_encoder(const std::string& folder, c10::D
     return encoder;
 }
 
-std::unique_ptr<ClipVisionEncoder> load_clip_vision(const std::string& folder, c10::Device device,
-                                                    c10::ScalarType dtype) {
-    const HfConfig config = HfConfig::load(folder);
+ClipVisionConfig clip_vision_config(const HfConfig& config) {
     const std::string type = config.model_type();
     if (type != "clip" && type != "clip_vision_model")
         throw file_error(config.source(), "model_type '" + type + "' is not a CLIP model (expected clip or clip_vision_model)");
-    const ClipVisionConfig vision = ClipVisionConfig::from_hf(config);
-    const LoadedCheckpoint checkpoint = load_checkpoint(folder_of(folder));
+    return ClipVisionConfig::from_hf(config);
+}
+
+std::unique_ptr<ClipVisionEncoder> clip_vision_from(const HfConfig& config, const ClipVisionConfig& vision,
+                                                    const LoadedCheckpoint& checkpoint, c10::Device device,
+                                                    c10::ScalarType dtype) {
     vision.check_checkpoint(config, checkpoint.tensors, checkpoint.path);
     auto encoder = std::make_unique<ClipVisionEncoder>(vision);
     encoder->load_weights(checkpoint.tensors, checkpoint.path);
     encoder->to(device, dtype);
     return encoder;
+}
+
+}  // namespace
+
+std::unique_ptr<TextEncoder> load_text_encoder(const std::string& folder, c10::Device device, c10::ScalarType dtype) {
+    const HfConfig config = HfConfig::load(folder);
+    check_text_config(config);
+    return text_encoder_from(config, load_checkpoint(folder_of(folder)), device, dtype);
+}
+
+std::unique_ptr<ClipVisionEncoder> load_clip_vision(const std::string& folder, c10::Device device,
+                                                    c10::ScalarType dtype) {
+    const HfConfig config = HfConfig::load(folder);
+    const ClipVisionConfig vision = clip_vision_config(config);
+    return clip_vision_from(config, vision, load_checkpoint(folder_of(folder)), device, dtype);
+}
+
+ClipTowers load_clip_towers(const std::string& folder, c10::Device device, c10::ScalarType dtype) {
+    const HfConfig config = HfConfig::load(folder);
+    if (config.model_type() != "clip")
+        throw file_error(config.source(), "model_type '" + config.model_type() +
+                                              "' does not hold both CLIP towers (expected clip)");
+    check_text_config(config);
+    const ClipVisionConfig vision = clip_vision_config(config);
+    const LoadedCheckpoint checkpoint = load_checkpoint(folder_of(folder));
+    ClipTowers towers;
+    towers.text = text_encoder_from(config, checkpoint, device, dtype);
+    towers.vision = clip_vision_from(config, vision, checkpoint, device, dtype);
+    return towers;
 }
 
 }  // namespace syn::models

@@ -43,4 +43,13 @@ std::unique_ptr<ClipVisionEncoder> load_clip_vision(const std::string& folder,
                                                     c10::Device device = c10::Device(c10::kCPU),
                                                     c10::ScalarType dtype = c10::kFloat);
 
+// Both towers of a CLIP folder from one read of its checkpoint (CLIP-S needs the text and the
+// image tower of the same model; a pytorch_model.bin is a full read each time).
+struct ClipTowers {
+    std::unique_ptr<TextEncoder> text;
+    std::unique_ptr<ClipVisionEncoder> vision;
+};
+ClipTowers load_clip_towers(const std::string& folder, c10::Device device = c10::Device(c10::kCPU),
+                            c10::ScalarType dtype = c10::kFloat);
+
 }  // namespace syn::models

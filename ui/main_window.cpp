@@ -132,22 +132,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
     normal_font_ = font();
     worker_ = new ComputeWorker(this);
-    connect(worker_, &ComputeWorker::jobFinished, this, [this](int id, std::shared_ptr<const void> result) {
-        auto it = handlers_.find(id);
-        if (it == handlers_.end()) return;
-        auto handler = it->second.first;
-        handlers_.erase(it);
-        if (handler) handler(result);
-    });
-    auto fail = [this](int id, const QString& message, bool cancelled) {
-        auto it = handlers_.find(id);
-        if (it == handlers_.end()) return;
-        auto handler = it->second.second;
-        handlers_.erase(it);
-        if (handler) handler(message, cancelled);
-    };
-    connect(worker_, &ComputeWorker::jobFailed, this, [fail](int id, const QString& m) { fail(id, m, false); });
-    connect(worker_, &ComputeWorker::jobCancelled, this, [fail](int id) { fail(id, "cancelled", true); });
 
     model_list_ = new ModelListModel(this);
     model_list_->populate();
@@ -437,7 +421,7 @@ void MainWindow::buildStatusBar() {
             job_cancel_->setVisible(false);
         }
     };
-    connect(worker_, &ComputeWorker::jobFinished, this, [idle](int id, std::shared_ptr<const void>) { idle(id); });
+    connect(worker_, &ComputeWorker::jobFinished, this, [idle](int id) { idle(id); });
     connect(worker_, &ComputeWorker::jobFailed, this, [idle](int id, const QString&) { idle(id); });
     connect(worker_, &ComputeWorker::jobCancelled, this, [idle](int id) { idle(id); });
 }
@@ -711,16 +695,6 @@ void MainWindow::showEmptyState(const QString& extra) {
 
 // --- jobs --------------------------------------------------------------------------------------------
 
-int MainWindow::submit(const QString& title,
-                       std::function<std::shared_ptr<const void>(const syn::run::ProgressSink&,
-                                                                 const syn::run::CancelToken*)> job,
-                       ResultHandler on_result, FailureHandler on_failure) {
-    const int id = worker_->submit(title, std::move(job));
-    // The worker cannot finish before we store the handlers: its signals are queued to this thread.
-    handlers_[id] = {std::move(on_result), std::move(on_failure)};
-    return id;
-}
-
 bool MainWindow::autoFindData() {
     QStringList candidates;
     const QString shared = shared_dir_from_env();
@@ -743,25 +717,27 @@ int MainWindow::loadData(const QString& cxc_csv, const QString& captions_json, i
     const std::string csv = cxc_csv.toStdString(), json = captions_json.toStdString();
     const std::size_t n = max_pairs > 0 ? static_cast<std::size_t>(max_pairs) : 0;
     statusBar()->showMessage("Loading " + QFileInfo(cxc_csv).fileName() + "…");
-    return submit(
-        "Load " + QFileInfo(cxc_csv).fileName(),
-        [csv, json, n](const syn::run::ProgressSink& p, const syn::run::CancelToken* c) -> std::shared_ptr<const void> {
-            return load_data_job(csv, json, n, p, c);
-        },
-        [this, cxc_csv, captions_json](std::shared_ptr<const void> r) {
-            cxc_csv_ = cxc_csv;
-            captions_json_ = captions_json;
-            QSettings settings;
-            settings.setValue("data/cxc_csv", cxc_csv);
-            settings.setValue("data/captions_json", captions_json);
-            onDataLoaded(std::static_pointer_cast<const syn::data::StsDataset>(r));
-        },
-        [this](const QString& message, bool cancelled) {
-            pending_rebuild_.clear();  // a project's results need its data
-            if (!cancelled) showError("Could not load the data:\n" + message);
-            if (!hasData()) showEmptyState(cancelled ? QString("Loading was cancelled.") : "Could not load: " + message);
-            emit dataLoadFailed(message);
-        });
+    auto job = worker_->submit(this, "Load " + QFileInfo(cxc_csv).fileName(),
+                               [csv, json, n](const syn::run::ProgressSink& p, const syn::run::CancelToken* c) {
+                                   return load_data_job(csv, json, n, p, c);
+                               });
+    auto failed = [this](const QString& message, bool cancelled) {
+        pending_rebuild_.clear();  // a project's results need its data
+        if (!cancelled) showError("Could not load the data:\n" + message);
+        if (!hasData()) showEmptyState(cancelled ? QString("Loading was cancelled.") : "Could not load: " + message);
+        emit dataLoadFailed(message);
+    };
+    job.onFinished([this, cxc_csv, captions_json](std::shared_ptr<const syn::data::StsDataset> dataset) {
+           cxc_csv_ = cxc_csv;
+           captions_json_ = captions_json;
+           QSettings settings;
+           settings.setValue("data/cxc_csv", cxc_csv);
+           settings.setValue("data/captions_json", captions_json);
+           onDataLoaded(std::move(dataset));
+       })
+        .onFailed([failed](const QString& message) { failed(message, false); })
+        .onCancelled([failed](bool) { failed("cancelled", true); });
+    return job.id();
 }
 
 bool MainWindow::hasData() const { return dataset_ && !dataset_->pairs.empty(); }
@@ -834,12 +810,10 @@ int MainWindow::submitSts(const std::vector<ProjectStsModel>& models, const QStr
         const int row = model_list_->findRow(pm.model);
         if (row < 0) continue;  // a rebuilt result's model no longer listed: run, but no row to follow
         row_of[m.model] = row;
-        // "loading" only once the job reaches it (followStsStages below), not while it waits its turn.
+        // "loading" only once the job reaches it (stsStageFollower), not while it waits its turn.
         if (!model_list_->entry(row).is_lexical()) model_list_->setStatus(row, ModelStatus::Available, kQueuedInSts);
     }
-    auto follow = std::make_shared<QMetaObject::Connection>();
-    auto restore = [this, row_of, follow] {
-        disconnect(*follow);
+    auto restore = [this, row_of] {
         for (const auto& [model, row] : row_of) {
             (void)model;
             const auto& e = model_list_->entry(row);
@@ -849,14 +823,11 @@ int MainWindow::submitSts(const std::vector<ProjectStsModel>& models, const QStr
                 model_list_->setStatus(row, ModelStatus::Ready, "embedded (in the cache); the job stopped before its statistics");
         }
     };
-    const int id = submit(
-        title,
-        [request](const syn::run::ProgressSink& p, const syn::run::CancelToken* c) -> std::shared_ptr<const void> {
-            return std::make_shared<StsRunOutcome>(run_sts_models(request, p, c));
-        },
-        [this, row_of, follow, models](std::shared_ptr<const void> r) {
-            disconnect(*follow);
-            auto outcome = std::static_pointer_cast<const StsRunOutcome>(r);
+    auto job = worker_->submit(this, title, [request](const syn::run::ProgressSink& p, const syn::run::CancelToken* c) {
+        return run_sts_models(request, p, c);
+    });
+    job.onProgress(stsStageFollower(row_of))
+        .onFinished([this, row_of, models](std::shared_ptr<const StsRunOutcome> outcome) {
             QStringList failed;
             for (const auto& m : outcome->models) {
                 auto it = row_of.find(m.model);
@@ -879,60 +850,62 @@ int MainWindow::submitSts(const std::vector<ProjectStsModel>& models, const QStr
             result_models_ = models;
             if (!failed.isEmpty()) showError("Some encoders failed (the others are shown):\n" + failed.join("\n"));
             emit stsFinished(true);
-        },
-        [this, restore, row_of](const QString& message, bool cancelled) {
+        })
+        .onFailed([this, restore, row_of](const QString& message) {
             restore();
-            if (cancelled) {
-                showInfo("STS cancelled.");
-            } else {
-                for (const auto& [model, row] : row_of) {
-                    (void)model;
-                    if (!model_list_->entry(row).is_lexical()) model_list_->setStatus(row, ModelStatus::Failed, message);
-                }
-                showError("STS failed:\n" + message);
+            for (const auto& [model, row] : row_of) {
+                (void)model;
+                if (!model_list_->entry(row).is_lexical()) model_list_->setStatus(row, ModelStatus::Failed, message);
             }
+            showError("STS failed:\n" + message);
+            emit stsFinished(false);
+        })
+        .onCancelled([this, restore](bool) {
+            restore();
+            showInfo("STS cancelled.");
             emit stsFinished(false);
         });
-    *follow = followStsStages(id, row_of);
-    return id;
+    return job.id();
 }
 
-QMetaObject::Connection MainWindow::followStsStages(int job, const std::map<std::string, int>& row_of) {
-    // run_sts names the model it is on in its stages ("loading M", "embedding M", "scoring M"),
-    // "failed M" when one fails, and moves on to "statistics <label>" / "comparing encoders" once a
-    // model's scores are in. A model is "loading" only while it is the one being loaded or embedded;
-    // after that it is marked embedded, though the job (statistics, other models) goes on.
+std::function<void(const syn::run::Progress&, double)> MainWindow::stsStageFollower(const std::map<std::string, int>& row_of) {
+    // run_sts reports the model it is on as the subject of its loading / embedding / scoring stages,
+    // "<model> (failed)" when one fails, and moves on to statistics once a model's scores are in. A
+    // model is "loading" only while it is the one being loaded or embedded; after that it is marked
+    // embedded, though the job (statistics, other models) goes on.
+    using syn::run::Stage;
     auto active = std::make_shared<std::string>();
-    return connect(worker_, &ComputeWorker::jobProgress, this,
-                   [this, job, row_of, active](int id, const QString& stage, qint64 done, qint64 total, double) {
-                       if (id != job) return;
-                       auto embedded = [&](const std::string& model) {
-                           const int row = row_of.at(model);
-                           if (model_list_->entry(row).status == ModelStatus::Loading)
-                               model_list_->setStatus(row, ModelStatus::Ready, kEmbeddedInSts);
-                       };
-                       const std::string s = stage.toStdString();
-                       for (const auto& [model, row] : row_of) {
-                           if (s == "failed " + model) {
-                               model_list_->setStatus(row, ModelStatus::Failed, "failed: the reason follows when the job ends");
-                               if (*active == model) active->clear();
-                               return;
-                           }
-                           const bool loading = s == "loading " + model;
-                           if (!loading && s != "embedding " + model && s != "scoring " + model) continue;
-                           if (!active->empty() && *active != model) embedded(*active);
-                           *active = model;
-                           if (model_list_->entry(row).is_lexical()) return;
-                           model_list_->setStatus(row, ModelStatus::Loading,
-                                                  loading ? QString("loading the weights")
-                                                          : QString("embedding captions: %1 / %2").arg(done).arg(total));
-                           return;
-                       }
-                       if (!active->empty() && (s.rfind("statistics ", 0) == 0 || s == "comparing encoders")) {
-                           embedded(*active);
-                           active->clear();
-                       }
-                   });
+    return [this, row_of, active](const syn::run::Progress& p, double) {
+        auto embedded = [&](const std::string& model) {
+            const int row = row_of.at(model);
+            if (model_list_->entry(row).status == ModelStatus::Loading)
+                model_list_->setStatus(row, ModelStatus::Ready, kEmbeddedInSts);
+        };
+        for (const auto& [model, row] : row_of) {
+            if (p.stage == Stage::scoring && p.subject == model + " (failed)") {
+                model_list_->setStatus(row, ModelStatus::Failed, "failed: the reason follows when the job ends");
+                if (*active == model) active->clear();
+                return;
+            }
+            const bool loading = p.stage == Stage::loading_model;
+            const bool working = loading || p.stage == Stage::tokenizing || p.stage == Stage::embedding ||
+                                 p.stage == Stage::scoring;
+            if (!working || p.subject != model) continue;
+            if (!active->empty() && *active != model) embedded(*active);
+            *active = model;
+            if (model_list_->entry(row).is_lexical()) return;
+            model_list_->setStatus(row, ModelStatus::Loading,
+                                   loading ? QString("loading the weights")
+                                           : p.stage == Stage::tokenizing
+                                                 ? QString("tokenizing captions")
+                                                 : QString("embedding captions: %1 / %2").arg(p.done).arg(p.total));
+            return;
+        }
+        if (!active->empty() && p.stage == Stage::statistics) {
+            embedded(*active);
+            active->clear();
+        }
+    };
 }
 
 void MainWindow::showStsResult(std::shared_ptr<const syn::run::StsResult> result) {
@@ -973,23 +946,33 @@ int MainWindow::searchPrompt(const QString& prompt, int k) {
     auto dataset = dataset_;
     const std::string text = prompt.trimmed().toStdString();
     const std::size_t n = static_cast<std::size_t>(std::max(1, k));
-    return submit(
-        "Nearest captions: " + prompt.left(40),
+    // A newer search supersedes a queued or running one: only the latest prompt's answer matters.
+    auto job = worker_->submit(
+        this, "Nearest captions: " + prompt.left(40),
         [dataset, text, models, n, session = &worker_->session()](const syn::run::ProgressSink& p,
-                                                                  const syn::run::CancelToken* c) -> std::shared_ptr<const void> {
+                                                                  const syn::run::CancelToken* c) {
             const auto unique = syn::data::unique_texts(*dataset);
-            return std::make_shared<PromptResult>(nearest_captions(text, unique.texts, models, n, p, c, session));
+            return nearest_captions(text, unique.texts, models, n, p, c, session);
         },
-        [this](std::shared_ptr<const void> r) {
-            prompt_->showResult(*std::static_pointer_cast<const PromptResult>(r));
-            emit promptFinished(true);
-        },
-        [this](const QString& message, bool cancelled) {
+        SubmitOptions{"prompt search"});
+    job.onFinished([this](std::shared_ptr<const PromptResult> r) {
+           prompt_->showResult(*r);
+           emit promptFinished(true);
+       })
+        .onFailed([this](const QString& message) {
             prompt_->setBusy(false);
-            prompt_->showMessage(cancelled ? "Search cancelled." : "Search failed: " + message);
-            if (!cancelled) showError(message);
+            prompt_->showMessage("Search failed: " + message);
+            showError(message);
+            emit promptFinished(false);
+        })
+        .onCancelled([this](bool superseded) {
+            if (!superseded) {  // a superseded search's successor owns the prompt box now
+                prompt_->setBusy(false);
+                prompt_->showMessage("Search cancelled.");
+            }
             emit promptFinished(false);
         });
+    return job.id();
 }
 
 bool MainWindow::selectModels(const QStringList& ids) {

@@ -174,14 +174,10 @@ private:
     // An error in the status bar (and lastError / errorShown) without a message box: downloads.
     void showStatusError(const QString& message);
     void downloadStudyModelsDialog();
-    using ResultHandler = std::function<void(std::shared_ptr<const void>)>;
-    using FailureHandler = std::function<void(const QString& message, bool cancelled)>;
-    int submit(const QString& title, std::function<std::shared_ptr<const void>(const syn::run::ProgressSink&,
-                                                                               const syn::run::CancelToken*)> job,
-               ResultHandler on_result, FailureHandler on_failure);
     void onDataLoaded(std::shared_ptr<const syn::data::StsDataset> dataset);
-    // Keeps each model's status in the list in step with the STS job `job` (rows by job model).
-    QMetaObject::Connection followStsStages(int job, const std::map<std::string, int>& row_of);
+    // A progress callback keeping each model's status in the list in step with an STS job (rows by
+    // job model).
+    std::function<void(const syn::run::Progress&, double)> stsStageFollower(const std::map<std::string, int>& row_of);
     void setPlotStyle();
     void addRecentProject(const QString& path);
     void refreshRecentMenu();
@@ -224,7 +220,6 @@ private:
     bool sized_on_first_show_ = false;
     bool layout_restored_ = false;  // the last session's layout: its dock sizes are kept at first show
 
-    std::map<int, std::pair<ResultHandler, FailureHandler>> handlers_;
     int running_job_ = 0;
 
     QString cxc_csv_, captions_json_;

@@ -166,12 +166,12 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
 
     std::shared_ptr<const ResidentTextModel> loaded;
     if (!todo.empty()) {
-        if (progress) progress("loading " + options.model, 0, 1);
+        if (progress) progress({Stage::loading_model, options.model, 0, 1});
         loaded = options.session ? options.session->text_model(encoder_folder, dc) : load_text_model(encoder_folder, dc);
         result.family = models::family_name(loaded->encoder->family());
         if (!st || !st->uses_pipeline()) models::check_pooling(*loaded->encoder, pooling.kind);
         if (st) st->bind(*loaded->encoder, *loaded->tokenizer);  // widths, Dense weights, token limit, prompt length
-        if (progress) progress("loading " + options.model, 1, 1);
+        if (progress) progress({Stage::loading_model, options.model, 1, 1});
     } else {  // nothing loaded: the family from config.json
         result.family = models::family_name(models::detect_family(HfConfig::load(encoder_folder)));
     }
@@ -189,9 +189,9 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
         std::vector<std::string> todo_texts;
         todo_texts.reserve(todo.size());
         for (size_t i : todo) todo_texts.push_back(st ? st->prepare_text(unique[i]) : unique[i]);
-        if (progress) progress("tokenizing", 0, static_cast<long long>(todo.size()));
+        if (progress) progress({Stage::tokenizing, options.model, 0, static_cast<long long>(todo.size())});
         std::vector<text::Encoding> enc = tokenize_parallel(*tokenizer, todo_texts, eo);
-        if (progress) progress("tokenizing", static_cast<long long>(todo.size()), static_cast<long long>(todo.size()));
+        if (progress) progress({Stage::tokenizing, options.model, static_cast<long long>(todo.size()), static_cast<long long>(todo.size())});
         for (const auto& e : enc) result.truncated_texts += e.truncated > 0;
 
         // Longest first: the first batch shows at once whether memory suffices.
@@ -265,7 +265,7 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
             pos += static_cast<size_t>(bsz);
             done += bsz;
             if (static_cast<int64_t>(chunk_members.size()) >= options.chunk_texts) flush_chunk();
-            if (progress) progress("embedding " + options.model, done, total);
+            if (progress) progress({Stage::embedding, options.model, done, total});
         }
         flush_chunk();
         result.computed = todo.size();

@@ -137,7 +137,10 @@ FetchOutcome run_fetch(const FetchPlan& plan, const hub::HubOptions& hub_in, con
     FetchOutcome out;
     hub::HubOptions hub = hub_in;
     if (cancel) hub.transfer.cancelled = [cancel] { return cancel->cancelled(); };
-    if (progress) hub.progress = progress;
+    if (progress)
+        hub.progress = [progress](const std::string& file, long long done, long long total) {
+            progress({Stage::downloading, file, done, total});
+        };
     for (const auto& m : plan.models) {
         throw_if_cancelled(cancel, "fetch");
         try {
@@ -167,7 +170,10 @@ FetchOutcome run_fetch(const FetchPlan& plan, const hub::HubOptions& hub_in, con
                 out.done.push_back(e->id + ": present in " + plan.data_dir);
                 continue;
             }
-            auto r = datasets::fetch_dataset(*e, plan.data_dir, hub.transfer, progress);
+            auto r = datasets::fetch_dataset(*e, plan.data_dir, hub.transfer,
+                                             [&progress](const std::string& file, long long done, long long total) {
+                                                 if (progress) progress({Stage::downloading, file, done, total});
+                                             });
             out.done.push_back(e->id + ": " + std::to_string(r.downloaded) + " downloaded, " +
                                std::to_string(r.present) + " already present (" + plan.data_dir + ")");
         } catch (const net::TransferCancelled&) {
@@ -200,8 +206,10 @@ void add_fetch_command(CLI::App& app) {
         CancelToken cancel;
         TerminalProgress bar;
         auto sink = bar.sink();
-        ProgressSink sized = [&sink](const std::string& stage, long long done, long long total) {
-            sink(stage + (total > 0 ? " (" + human_size(total) + ")" : ""), done, total);
+        ProgressSink sized = [&sink](const Progress& p) {
+            Progress shown = p;
+            if (p.total > 0) shown.subject += " (" + human_size(p.total) + ")";
+            sink(shown);
         };
         install_interrupt_handler(&cancel);
         FetchOutcome out;

@@ -97,7 +97,7 @@ at::Tensor sample_codes(models::MinGPT& gpt, const SampleRequest& request, const
         codes.select(1, s).copy_(next);
         tokens = next.unsqueeze(1);
         if (observer) observer(s, logits, next);
-        if (progress) progress("sampling", s + 1, steps);
+        if (progress) progress({Stage::sampling, "", s + 1, steps});
     }
     return codes;
 }
@@ -120,7 +120,7 @@ GeneratedImages generate_images(models::MinGPT& gpt, models::VQGAN& vqgan, const
     for (int64_t i = 0; i < rows; i += chunk) {
         throw_if_cancelled(cancel, "decoding");
         parts.push_back(vqgan.decode_codes(out.codes.narrow(0, i, std::min(chunk, rows - i))));
-        if (progress) progress("decoding", std::min(rows, i + chunk), rows);
+        if (progress) progress({Stage::decoding, "", std::min(rows, i + chunk), rows});
     }
     out.images = at::cat(parts, 0);
     out.rgb = models::images_to_uint8(out.images);

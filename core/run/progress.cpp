@@ -25,7 +25,35 @@ std::string format_duration(double seconds) {
 
 }  // namespace
 
-void TerminalProgress::operator()(const std::string& stage, long long done, long long total) {
+const char* stage_name(Stage stage) {
+    switch (stage) {
+        case Stage::reading_data: return "reading";
+        case Stage::downloading: return "downloading";
+        case Stage::loading_model: return "loading";
+        case Stage::tokenizing: return "tokenizing";
+        case Stage::embedding: return "embedding";
+        case Stage::scoring: return "scoring";
+        case Stage::statistics: return "statistics";
+        case Stage::encoding_images: return "images";
+        case Stage::training: return "training";
+        case Stage::sampling: return "sampling";
+        case Stage::decoding: return "decoding";
+        case Stage::nearest_captions: return "nearest captions";
+        case Stage::other: break;
+    }
+    return "working";
+}
+
+std::string Progress::text() const {
+    std::string out = stage_name(stage);
+    if (!subject.empty()) out += " " + subject;
+    return out;
+}
+
+void TerminalProgress::operator()(const Progress& progress) {
+    const std::string stage = progress.text();
+    const long long done = progress.done;
+    const long long total = progress.total;
     auto now = std::chrono::steady_clock::now();
     if (stage != stage_) {
         stage_ = stage;

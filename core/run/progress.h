@@ -29,8 +29,35 @@ inline void throw_if_cancelled(const CancelToken* token, const char* where) {
     if (token && token->cancelled()) throw Cancelled{where};
 }
 
-// (stage, done, total). total may be 0 when unknown.
-using ProgressSink = std::function<void(const std::string& stage, long long done, long long total)>;
+// What a job is doing, as data: panels switch on the stage, the terminal bar and the Jobs panel
+// print text(). One list for every job, so a panel can never wait for a spelling nobody emits.
+enum class Stage {
+    reading_data,      // datasets, caption files, images from disk
+    downloading,       // hub files and datasets
+    loading_model,     // a checkpoint into a module
+    tokenizing,
+    embedding,         // text -> vectors (subject: the model)
+    scoring,           // STS scores from embeddings (subject: the model)
+    statistics,        // correlations, bootstrap intervals, tests
+    encoding_images,   // faces -> VQGAN codes, images -> CLIP features
+    training,          // optimiser steps (mapping, GLUE)
+    sampling,          // GPT tokens
+    decoding,          // VQGAN codes -> images
+    nearest_captions,  // prompt search
+    other,
+};
+const char* stage_name(Stage stage);  // "embedding", "loading", ...
+
+struct Progress {
+    Stage stage = Stage::other;
+    std::string subject;  // the model, file or dataset the stage works on; "" when none
+    long long done = 0;
+    long long total = 0;  // 0 when unknown
+    // "embedding bert-base-uncased", "tokenizing": what the terminal and the Jobs panel show.
+    std::string text() const;
+};
+
+using ProgressSink = std::function<void(const Progress&)>;
 
 // Estimated seconds left from a rate measured since `start`.
 double eta_seconds(std::chrono::steady_clock::time_point start, long long done, long long total);
@@ -39,9 +66,9 @@ double eta_seconds(std::chrono::steady_clock::time_point start, long long done, 
 // is not a terminal.
 class TerminalProgress {
 public:
-    void operator()(const std::string& stage, long long done, long long total);
+    void operator()(const Progress& progress);
     ProgressSink sink() {
-        return [this](const std::string& s, long long d, long long t) { (*this)(s, d, t); };
+        return [this](const Progress& p) { (*this)(p); };
     }
 
 private:

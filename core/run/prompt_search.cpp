@@ -107,7 +107,7 @@ PromptResult nearest_captions(const std::string& prompt, const std::vector<std::
     std::string digest;  // of the captions, made on first use
     for (const auto& m : models) {
         throw_if_cancelled(cancel, "prompt search");
-        if (progress) progress("nearest captions: " + m.label, step++, static_cast<long long>(models.size()));
+        if (progress) progress({Stage::nearest_captions, m.label, step++, static_cast<long long>(models.size())});
         EncoderNeighbours out{m.model, m.label, {}, {}};
         try {
             std::vector<double> scores(captions.size());
@@ -140,7 +140,7 @@ PromptResult nearest_captions(const std::string& prompt, const std::vector<std::
         }
         result.encoders.push_back(std::move(out));
     }
-    if (progress) progress("nearest captions", static_cast<long long>(models.size()), static_cast<long long>(models.size()));
+    if (progress) progress({Stage::nearest_captions, "", static_cast<long long>(models.size()), static_cast<long long>(models.size())});
     return result;
 }
 

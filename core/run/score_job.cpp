@@ -92,7 +92,7 @@ int group_rank(const std::string& group) {
 void for_each_decoded_batch(const std::vector<std::string>& paths, int64_t batch,
                             const std::function<void(const std::vector<std::size_t>&,
                                                      const std::vector<models::RgbImage>&)>& on_batch,
-                            std::vector<SkippedImage>& skipped, const std::string& stage,
+                            std::vector<SkippedImage>& skipped, const std::string& subject,
                             const ProgressSink& progress, const CancelToken* cancel) {
     const std::size_t step = static_cast<std::size_t>(std::max<int64_t>(1, batch));
     for (std::size_t begin = 0; begin < paths.size(); begin += step) {
@@ -112,7 +112,7 @@ void for_each_decoded_batch(const std::vector<std::string>& paths, int64_t batch
             }
         }
         if (!images.empty()) on_batch(indices, images);
-        if (progress) progress(stage, static_cast<long long>(end), static_cast<long long>(paths.size()));
+        if (progress) progress({Stage::scoring, subject, static_cast<long long>(end), static_cast<long long>(paths.size())});
     }
 }
 
@@ -127,7 +127,7 @@ void score_image_files(ClipScorer& clip, const std::vector<std::string>& paths, 
                        std::vector<double>& scores, std::vector<SkippedImage>& skipped,
                        const std::function<void(const std::vector<std::size_t>&,
                                                 const std::vector<models::RgbImage>&)>& also,
-                       const std::string& stage, const ProgressSink& progress, const CancelToken* cancel) {
+                       const std::string& subject, const ProgressSink& progress, const CancelToken* cancel) {
     scores.assign(paths.size(), std::numeric_limits<double>::quiet_NaN());
     for_each_decoded_batch(
         paths, batch,
@@ -140,7 +140,7 @@ void score_image_files(ClipScorer& clip, const std::vector<std::string>& paths, 
             for (std::size_t k = 0; k < indices.size(); ++k) scores[indices[k]] = s[k].item<double>();
             if (also) also(indices, images);
         },
-        skipped, stage, progress, cancel);
+        skipped, subject, progress, cancel);
 }
 
 std::string encoder_seed_key(const std::string& label, uint64_t seed) { return label + "\n" + std::to_string(seed); }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/io/errors.h"
+#include "core/io/hf_config.h"
 #include "core/io/quote.h"
 #include "core/run/device_choice.h"
 #include "core/run/embedding_cache.h"
@@ -150,22 +151,42 @@ std::shared_ptr<const ResidentTextModel> ModelSession::text_model(const std::str
     const std::string key = "text\n" + device_key(d) + "\n" + folder_state(folder);
     return std::static_pointer_cast<const ResidentTextModel>(get_or_load(key, [&] {
         std::shared_ptr<ResidentTextModel> model = load_text_model(folder, d);
+        ++stats_.checkpoint_reads;
         return Entry{model, module_bytes(model->encoder->module())};
     }));
 }
 
 std::shared_ptr<models::ClipVisionEncoder> ModelSession::clip_vision(const std::string& folder, const DeviceChoice& d) {
-    const std::string key = "clip-vision\n" + device_key(d) + "\n" + folder_state(folder);
-    return std::static_pointer_cast<models::ClipVisionEncoder>(get_or_load(key, [&] {
-        std::shared_ptr<models::ClipVisionEncoder> vision = models::load_clip_vision(folder, d.device, d.dtype);
-        return Entry{vision, module_bytes(vision->module())};
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    const std::string state = folder_state(folder);
+    const std::string key = "clip-vision\n" + device_key(d) + "\n" + state;
+    const std::string text_key = "text\n" + device_key(d) + "\n" + state;
+    std::shared_ptr<ResidentTextModel> text;  // the text tower from the same read, when not resident yet
+    auto vision = std::static_pointer_cast<models::ClipVisionEncoder>(get_or_load(key, [&] {
+        if (entries_.count(text_key) || HfConfig::load(folder).model_type() != "clip") {
+            std::shared_ptr<models::ClipVisionEncoder> v = models::load_clip_vision(folder, d.device, d.dtype);
+            ++stats_.checkpoint_reads;
+            return Entry{v, module_bytes(v->module())};
+        }
+        // CLIP-S asks for the image tower first and embeds its captions next: both towers come
+        // from one read of the checkpoint.
+        models::ClipTowers towers = models::load_clip_towers(folder, d.device, d.dtype);
+        ++stats_.checkpoint_reads;
+        text = std::make_shared<ResidentTextModel>();
+        text->encoder = std::move(towers.text);
+        text->tokenizer = text::load_tokenizer(folder);
+        std::shared_ptr<models::ClipVisionEncoder> v = std::move(towers.vision);
+        return Entry{v, module_bytes(v->module())};
     }));
+    if (text) get_or_load(text_key, [&] { return Entry{text, module_bytes(text->encoder->module())}; });
+    return vision;
 }
 
 std::shared_ptr<models::TamingModel> ModelSession::taming(const std::string& folder, const DeviceChoice& d) {
     const std::string key = "taming\n" + device_key(d) + "\n" + folder_state(folder);
     return std::static_pointer_cast<models::TamingModel>(get_or_load(key, [&] {
         auto model = std::make_shared<models::TamingModel>(models::load_taming(folder, d.device, c10::kFloat));
+        ++stats_.checkpoint_reads;
         model->gpt->to(d.device, d.dtype);
         return Entry{model, module_bytes(model->gpt->module()) + module_bytes(model->vqgan->module())};
     }));
@@ -175,6 +196,7 @@ std::shared_ptr<models::InceptionV3> ModelSession::inception(const std::string& 
     const std::string key = "inception\n" + d.device.str() + "\n" + folder_state(weights);
     return std::static_pointer_cast<models::InceptionV3>(get_or_load(key, [&] {
         std::shared_ptr<models::InceptionV3> net = models::load_inception_v3(weights);
+        ++stats_.checkpoint_reads;
         net->to(d.device, c10::kFloat);
         return Entry{net, module_bytes(net->module())};
     }));
@@ -183,15 +205,34 @@ std::shared_ptr<models::InceptionV3> ModelSession::inception(const std::string& 
 std::shared_ptr<EmbeddingCache> ModelSession::embedding_cache(const std::string& root, const EmbeddingCacheKey& key) {
     const std::string id = "embeddings\n" + fs::absolute(root).string() + "\n" + key.model_fingerprint + "\n" +
                            key.pooling + "\n" + key.dtype;
+    auto rows_bytes = [](const EmbeddingCache& c) {
+        return c.size() * static_cast<std::size_t>(std::max<int64_t>(c.dim(), 0)) * sizeof(float);
+    };
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
     bool loaded = false;
     auto cache = std::static_pointer_cast<EmbeddingCache>(get_or_load(id, [&] {
         loaded = true;
         auto fresh = std::make_shared<EmbeddingCache>(root, key);
-        return Entry{fresh, fresh->size() * static_cast<std::size_t>(std::max<int64_t>(fresh->dim(), 0)) * sizeof(float)};
+        return Entry{fresh, rows_bytes(*fresh)};
     }, Kind::cache_index));
-    // Shards another process wrote since (two CLI runs, or the CLI beside the workbench).
-    if (!loaded) cache->refresh();
+    if (!loaded) {
+        // Shards another process wrote since (two CLI runs, or the CLI beside the workbench).
+        cache->refresh();
+        // Rows stored through the cache since it was indexed count against the budget too.
+        recount(id, rows_bytes(*cache));
+    }
     return cache;
+}
+
+void ModelSession::recount(const std::string& key, std::size_t bytes) {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return;
+    stats_.resident_bytes = stats_.resident_bytes - it->second.first.bytes + bytes;
+    it->second.first.bytes = bytes;
+    // Evict others (least recently used first) until it fits again; the entry itself was just
+    // used, so it goes last, and when it alone exceeds the budget it is dropped (callers hold it).
+    evict_to_fit(0);
 }
 
 }  // namespace syn::run

@@ -50,7 +50,8 @@ std::shared_ptr<ResidentTextModel> load_text_model(const std::string& folder, co
 
 // What a session did, for the workbench's status line, the benchmark and the tests.
 struct SessionStats {
-    std::size_t loads = 0;      // models read from disk
+    std::size_t loads = 0;      // models built from disk
+    std::size_t checkpoint_reads = 0;  // weight files read for them (CLIP's two towers: one read)
     std::size_t hits = 0;       // models handed out from memory
     std::size_t cache_indexes = 0;  // embedding-cache folders indexed (read from disk)
     std::size_t derived_made = 0, derived_hits = 0;  // derived() values computed / reused
@@ -104,6 +105,8 @@ private:
     std::shared_ptr<void> get_or_load(const std::string& key, const std::function<Entry()>& load,
                                       Kind kind = Kind::model);
     void evict_to_fit(std::size_t incoming);
+    // An entry's size changed (an embedding cache took new rows): re-account it, evict to fit.
+    void recount(const std::string& key, std::size_t bytes);
 
     mutable std::recursive_mutex mutex_;  // recursive: a derived value is made from models the session loads
     std::size_t budget_;

@@ -83,7 +83,7 @@ void evaluate_encoder(const std::string& spec, const StsJobOptions& options, con
     }
     if (is_lexical_model(ms.model)) {
         if (!ms.pooling.empty()) throw Error("'" + spec + "': the lexical baselines take no pooling");
-        if (progress) progress("scoring " + ms.model, 0, 1);
+        if (progress) progress({Stage::scoring, ms.model, 0, 1});
         std::vector<std::pair<std::string, std::string>> texts;
         texts.reserve(pairs.size());
         for (const auto& p : pairs) texts.emplace_back(p.text1, p.text2);
@@ -93,7 +93,7 @@ void evaluate_encoder(const std::string& spec, const StsJobOptions& options, con
         run.dtype = "float64";
         run.device = "cpu";
         run.computed = unique.texts.size();
-        if (progress) progress("scoring " + ms.model, 1, 1);
+        if (progress) progress({Stage::scoring, ms.model, 1, 1});
     } else {
         EmbedOptions eo;
         eo.model = ms.model;
@@ -127,11 +127,11 @@ void evaluate_encoder(const std::string& spec, const StsJobOptions& options, con
 
 StsResult run_sts(const StsJobOptions& options, const ProgressSink& progress, const CancelToken* cancel) {
     if (options.models.empty()) throw Error("sts: no models given (try --models lexical/jaccard lexical/tfidf)");
-    auto report = [&](const std::string& stage, long long done, long long total) {
-        if (progress) progress(stage, done, total);
+    auto report = [&](Stage stage, const std::string& subject, long long done, long long total) {
+        if (progress) progress({stage, subject, done, total});
     };
     StsResult result;
-    report("loading data", 0, 1);
+    report(Stage::reading_data, "CxC pairs", 0, 1);
     result.dataset = data::load_sts_dataset(options.cxc_csv, options.captions_json);
     if (options.max_pairs && result.dataset.pairs.size() > options.max_pairs) {
         // An evenly spaced subset: CxC files are grouped by sampling method, so the first N pairs
@@ -144,7 +144,7 @@ StsResult run_sts(const StsJobOptions& options, const ProgressSink& progress, co
     }
     const auto& pairs = result.dataset.pairs;
     if (pairs.size() < 3) throw file_error(options.cxc_csv, "fewer than 3 usable pairs: no correlation can be computed");
-    report("loading data", 1, 1);
+    report(Stage::reading_data, "CxC pairs", 1, 1);
 
     const std::vector<double> sts_l = result.dataset.sts_l_values();
     const std::vector<double> sts_v = result.dataset.sts_v_values();
@@ -171,7 +171,7 @@ StsResult run_sts(const StsJobOptions& options, const ProgressSink& progress, co
             // One model's failure (not in the cache, a pooling it cannot give, a broken checkpoint,
             // out of memory) must not cost the others: it is recorded, shown and the run goes on.
             result.failed.push_back({spec, run.label, requested_pooling, e.what()});
-            report("failed " + spec, 1, 1);
+            report(Stage::scoring, spec + " (failed)", 1, 1);
             continue;
         }
         // Labels name rows and comparisons: keep them unique (the same model twice, two poolings).
@@ -179,13 +179,13 @@ StsResult run_sts(const StsJobOptions& options, const ProgressSink& progress, co
         for (int k = 2; !labels_used.insert(label).second; ++k) label = run.label + " #" + std::to_string(k);
         run.label = label;
         throw_if_cancelled(cancel, "sts");
-        report("statistics " + run.label, 0, 1);
+        report(Stage::statistics, run.label, 0, 1);
         const eval::StsEvaluation ev = eval::evaluate_sts(run.scores, sts_l, sts_v, methods, boot);
         run.all = to_correlations(ev.all);
         // Per sampling method (STS-V is constant within a CxC method, so its correlations there
         // are undefined and reported as such).
         for (const auto& g : ev.by_method) run.by_method.emplace_back(g.group, to_correlations(g));
-        report("statistics " + run.label, 1, 1);
+        report(Stage::statistics, run.label, 1, 1);
         result.encoders.push_back(std::move(run));
     }
     if (result.encoders.empty()) {
@@ -201,7 +201,7 @@ StsResult run_sts(const StsJobOptions& options, const ProgressSink& progress, co
     for (size_t a = 0; a < m; ++a) {
         for (size_t b = a + 1; b < m; ++b) {
             throw_if_cancelled(cancel, "sts comparisons");
-            report("comparing encoders", done, total);
+            report(Stage::statistics, "paired comparisons", done, total);
             for (const eval::StsComparisonRow& row : eval::compare_encoders_sts(
                      result.encoders[a].scores, result.encoders[b].scores, sts_l, sts_v, {}, boot)) {
                 const eval::EncoderComparison& c = row.comparison;
@@ -221,7 +221,7 @@ StsResult run_sts(const StsJobOptions& options, const ProgressSink& progress, co
             ++done;
         }
     }
-    report("comparing encoders", total, total);
+    report(Stage::statistics, "paired comparisons", total, total);
 
     nlohmann::json manifest;
     manifest["created_utc"] = utc_timestamp();

@@ -140,7 +140,7 @@ FaceCodes encode_faces(models::VQGAN& vqgan, const data::FaceDataset& faces, con
             else ++out.skipped;
         }
         parts.push_back(codes.index_select(0, ok.nonzero().reshape({-1})));
-        if (progress) progress("images", begin + count, n);
+        if (progress) progress({Stage::encoding_images, "", begin + count, n});
     }
     out.codes = at::cat(parts, 0);
     return out;
@@ -437,9 +437,10 @@ GenerateJobResult run_generate(const GenerateJobOptions& o, const ProgressSink& 
             request.seeds.assign(static_cast<std::size_t>(count), seed);
             ProgressSink inner;
             if (progress)
-                inner = [&](const std::string& stage, long long step, long long steps) {
-                    if (stage == "sampling") progress(stage, done * steps + step * count, total * steps);  // tokens
-                    else progress(stage, done + step, total);  // decoded images
+                inner = [&](const Progress& p) {
+                    if (p.stage == Stage::sampling)  // tokens
+                        progress({p.stage, p.subject, done * p.total + p.done * count, total * p.total});
+                    else progress({p.stage, p.subject, done + p.done, total});  // decoded images
                 };
             auto images = generate_images(*model.gpt, *model.vqgan, request, sampling, cancel, inner);
             for (int64_t r = 0; r < count; ++r) {

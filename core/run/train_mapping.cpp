@@ -163,7 +163,7 @@ MappingTrainReport train_mapping(models::PrefixMapping& mapping, models::MinGPT&
             ++state.steps;
             report.steps = state.steps;
             if (hooks.on_step) hooks.on_step(state.steps, value);
-            if (hooks.progress) hooks.progress("training", state.steps, total);
+            if (hooks.progress) hooks.progress({Stage::training, "", state.steps, total});
         }
         const double epoch_loss = sum / double(count);
         report.epoch_losses.push_back(epoch_loss);

@@ -91,7 +91,8 @@ TEST(Sampler, GenerateImagesOnTinyTamingIsReproducible) {
     request.seeds = {21, 22};
     std::vector<std::string> stages;
     auto a = generate_images(*model.gpt, *model.vqgan, request, options, nullptr,
-                             [&](const std::string& stage, long long, long long) {
+                             [&](const syn::run::Progress& p) {
+                                 const std::string stage = syn::run::stage_name(p.stage);
                                  if (stages.empty() || stages.back() != stage) stages.push_back(stage);
                              });
     EXPECT_EQ(stages, (std::vector<std::string>{"sampling", "decoding"}));
@@ -198,17 +199,17 @@ TEST(Sampler, CancelStopsAndProgressCountsSteps) {
     SampleRequest request;
     std::vector<long long> seen;
     CancelToken token;
-    auto sink = [&](const std::string& stage, long long done, long long total) {
-        EXPECT_EQ(stage, "sampling");
-        EXPECT_EQ(total, 25);
-        seen.push_back(done);
-        if (done == 4) token.cancel();
+    auto sink = [&](const syn::run::Progress& p) {
+        EXPECT_EQ(p.stage, syn::run::Stage::sampling);
+        EXPECT_EQ(p.total, 25);
+        seen.push_back(p.done);
+        if (p.done == 4) token.cancel();
     };
     EXPECT_THROW(sample_codes(*gpt, request, options, &token, sink), Cancelled);
     EXPECT_EQ(seen, (std::vector<long long>{1, 2, 3, 4}));
     token.reset();
     seen.clear();
-    auto codes = sample_codes(*gpt, request, options, &token, [&](const std::string&, long long d, long long) { seen.push_back(d); });
+    auto codes = sample_codes(*gpt, request, options, &token, [&](const syn::run::Progress& p) { seen.push_back(p.done); });
     EXPECT_EQ(seen.size(), 25u);
     EXPECT_EQ(codes.sizes(), (std::vector<int64_t>{1, 25}));
 }

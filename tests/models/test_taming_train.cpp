@@ -48,7 +48,7 @@ TEST(MappingTrainer, FewStepsLowerTheLossAndLeaveTheGptFrozen) {
     options.seed = 1;
     std::vector<long long> progress;
     MappingTrainHooks hooks;
-    hooks.progress = [&](const std::string&, long long done, long long) { progress.push_back(done); };
+    hooks.progress = [&](const syn::run::Progress& p) { progress.push_back(p.done); };
     MappingTrainState state;
     auto report = train_mapping(mapping, *model.gpt, MappingData{codes, text}, options, state, {}, hooks);
     torch::NoGradGuard no_grad;

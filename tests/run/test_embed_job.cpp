@@ -113,8 +113,8 @@ TEST(EmbedJobErrors, CancelLeavesACompleteCache) {
     o.chunk_texts = 1;
     CancelToken cancel;
     long long reports = 0;
-    auto progress = [&](const std::string& stage, long long done, long long) {
-        if (stage.rfind("embedding", 0) == 0 && ++reports == 2 && done > 0) cancel.cancel();
+    auto progress = [&](const Progress& p) {
+        if (p.stage == Stage::embedding && ++reports == 2 && p.done > 0) cancel.cancel();
     };
     EXPECT_THROW(embed_texts(texts(), o, progress, &cancel), Cancelled);
     // What was stored is whole and reused; the rest is computed.

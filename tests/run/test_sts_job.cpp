@@ -68,8 +68,8 @@ TEST(StsJob, LexicalBaselinesOnTheRealTestSplit) {
     SYN_REQUIRE_SHARED();
     StsJobOptions o = real_data_options();
     std::vector<std::string> stages;
-    StsResult r = run_sts(o, [&](const std::string& s, long long, long long) {
-        if (stages.empty() || stages.back() != s) stages.push_back(s);
+    StsResult r = run_sts(o, [&](const Progress& p) {
+        if (stages.empty() || stages.back() != p.text()) stages.push_back(p.text());
     });
     ASSERT_EQ(r.dataset.pairs.size(), 44045u);
     ASSERT_EQ(r.encoders.size(), 2u);

@@ -96,9 +96,9 @@ struct T2I : ::testing::Test {
 
 TEST_F(T2I, TrainingLowersTheLossSkipsBadSamplesAndResumes) {
     auto o = train_options(clip, "clip-full");
-    std::vector<std::string> stages;
-    auto full = run_train_mapping(o, [&](const std::string& s, long long, long long) {
-        if (stages.empty() || stages.back() != s) stages.push_back(s);
+    std::vector<Stage> stages;
+    auto full = run_train_mapping(o, [&](const Progress& p) {
+        if (stages.empty() || stages.back() != p.stage) stages.push_back(p.stage);
     });
     EXPECT_EQ(full.images, 12u);         // 13 listed, 1 corrupt
     EXPECT_EQ(full.skipped_images, 1u);
@@ -115,9 +115,9 @@ TEST_F(T2I, TrainingLowersTheLossSkipsBadSamplesAndResumes) {
     // nats in the first epochs and then flattens; an untrained map (lr 0) stays within dropout noise.
     EXPECT_LT(e.back(), e.front() - 0.02);
     ASSERT_GE(stages.size(), 3u);  // faces to codes, then the captions' embedding stages, then training
-    EXPECT_EQ(stages.front(), "images");
-    EXPECT_EQ(stages.back(), "training");
-    EXPECT_NE(stages[stages.size() - 2].find("embedding"), std::string::npos);
+    EXPECT_EQ(stages.front(), Stage::encoding_images);
+    EXPECT_EQ(stages.back(), Stage::training);
+    EXPECT_EQ(stages[stages.size() - 2], Stage::embedding);
     auto info = read_mapping_info(full.checkpoint);
     EXPECT_EQ(info.encoder, clip);
     EXPECT_EQ(info.text_dim, full.text_dim);

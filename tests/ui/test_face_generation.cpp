@@ -517,9 +517,9 @@ private slots:
         panel.setBertMapping(fixture("tiny-bert") + "/model.safetensors");
         panel.setClipScorer(fixture("tiny-clip"));
         std::atomic<bool> release{false};
-        worker.submit("blocker", [&release](const syn::run::ProgressSink&, const syn::run::CancelToken* c) {
+        worker.submit(nullptr, "blocker", [&release](const syn::run::ProgressSink&, const syn::run::CancelToken* c) {
             while (!release && !(c && c->cancelled())) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-            return std::shared_ptr<const void>();
+            return 0;
         });
         QSignalSpy finished(&panel, &FaceGenerationPanel::generationFinished);
         QVERIFY(panel.generate("a smiling woman") != 0);

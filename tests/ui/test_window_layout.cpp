@@ -260,14 +260,14 @@ private slots:
         // A job at 0 of 1000: the status bar shows its stage, bar, ETA and Cancel.
         std::atomic<bool> started{false};
         const int job = window.worker()->submit(
-            "STS: 8 encoders on 44045 pairs",
-            [&started](const syn::run::ProgressSink& progress, const syn::run::CancelToken* cancel) -> std::shared_ptr<const void> {
-                progress("embedding openai/clip-vit-large-patch14-336", 0, 1000);
+            nullptr, "STS: 8 encoders on 44045 pairs",
+            [&started](const syn::run::ProgressSink& progress, const syn::run::CancelToken* cancel) {
+                progress({syn::run::Stage::embedding, "openai/clip-vit-large-patch14-336", 0, 1000});
                 started = true;
                 while (!cancel->cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
                 syn::run::throw_if_cancelled(cancel, "layout test job");
-                return nullptr;
-            });
+                return 0;
+            }).id();
         QTRY_VERIFY(started.load());
         QTRY_VERIFY(window.statusBar()->findChild<QWidget*>("jobEta")->isVisible());
         settle(window);

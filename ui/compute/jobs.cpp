@@ -12,7 +12,7 @@ namespace syn::ui {
 std::shared_ptr<syn::data::StsDataset> load_data_job(const std::string& cxc_csv, const std::string& captions_json,
                                                      std::size_t max_pairs, const syn::run::ProgressSink& progress,
                                                      const syn::run::CancelToken* cancel) {
-    if (progress) progress("loading captions and pairs", 0, 1);
+    if (progress) progress({syn::run::Stage::reading_data, "captions and pairs", 0, 1});
     auto dataset = std::make_shared<syn::data::StsDataset>(syn::data::load_sts_dataset(cxc_csv, captions_json));
     syn::run::throw_if_cancelled(cancel, "load data");
     if (max_pairs > 0 && dataset->pairs.size() > max_pairs) {
@@ -25,7 +25,7 @@ std::shared_ptr<syn::data::StsDataset> load_data_job(const std::string& cxc_csv,
     }
     if (dataset->pairs.empty())
         throw syn::file_error(cxc_csv, "no caption pairs left after joining with " + captions_json);
-    if (progress) progress("loading captions and pairs", 1, 1);
+    if (progress) progress({syn::run::Stage::reading_data, "captions and pairs", 1, 1});
     return dataset;
 }
 

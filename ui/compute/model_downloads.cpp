@@ -38,14 +38,7 @@ ModelDownloadOutcome fetch_models_job(const std::vector<std::string>& ids, const
 }
 
 ModelDownloads::ModelDownloads(ComputeWorker* worker, ModelListModel* models, QObject* parent)
-    : QObject(parent), worker_(worker), models_(models) {
-    connect(worker_, &ComputeWorker::jobFinished, this, [this](int id, std::shared_ptr<const void> result) {
-        finish(id, static_cast<const ModelDownloadOutcome*>(result.get()), {}, false);
-    });
-    connect(worker_, &ComputeWorker::jobFailed, this,
-            [this](int id, const QString& message) { finish(id, nullptr, message, false); });
-    connect(worker_, &ComputeWorker::jobCancelled, this, [this](int id) { finish(id, nullptr, {}, true); });
-}
+    : QObject(parent), worker_(worker), models_(models) {}
 
 bool ModelDownloads::canDownload(int row) const {
     if (row < 0 || row >= models_->rowCount()) return false;
@@ -83,11 +76,15 @@ int ModelDownloads::download(const QStringList& requested) {
         std_ids.push_back(id.toStdString());
     }
     const QString title = ids.size() == 1 ? "Download " + ids.front() : QString("Download %1 models").arg(ids.size());
-    const int job = worker_->submit(title, [std_ids](const syn::run::ProgressSink& progress,
-                                                      const syn::run::CancelToken* cancel) -> ComputeWorker::Result {
-        return std::make_shared<ModelDownloadOutcome>(fetch_models_job(std_ids, progress, cancel));
+    auto handle = worker_->submit(this, title, [std_ids](const syn::run::ProgressSink& progress,
+                                                         const syn::run::CancelToken* cancel) {
+        return fetch_models_job(std_ids, progress, cancel);
     });
-    // The worker's signals are queued to this thread, so the job cannot end before this line.
+    const int job = handle.id();
+    handle.onFinished([this, job](std::shared_ptr<const ModelDownloadOutcome> outcome) { finish(job, outcome.get(), {}, false); })
+        .onFailed([this, job](const QString& message) { finish(job, nullptr, message, false); })
+        .onCancelled([this, job](bool) { finish(job, nullptr, {}, true); });
+    // Callbacks reach this thread through its event loop, so the job cannot end before this line.
     jobs_[job] = ids;
     emit message(QString("Downloading %1 into %2 (progress and Cancel in the Jobs panel)")
                      .arg(ids.join(", "), QString::fromStdString(syn::hf_hub_cache_dir())));
@@ -116,7 +113,7 @@ int ModelDownloads::downloadStudyModels() {
 
 void ModelDownloads::finish(int job, const ModelDownloadOutcome* outcome, const QString& failure, bool cancelled) {
     auto it = jobs_.find(job);
-    if (it == jobs_.end()) return;  // another panel's job
+    if (it == jobs_.end()) return;
     const QStringList ids = it->second;
     jobs_.erase(it);
     const QString cache = QString::fromStdString(syn::hf_hub_cache_dir());

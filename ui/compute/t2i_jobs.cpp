@@ -46,11 +46,13 @@ std::string find_clip_folder(const std::string& model, std::string* why) {
     return {};
 }
 
-// Stages of one side's run_generate, prefixed with the side so the progress line says which face.
-syn::run::ProgressSink prefixed(const syn::run::ProgressSink& progress, const std::string& prefix) {
+// Stages of one side's run_generate, their subject naming the side so the progress line says which face.
+syn::run::ProgressSink for_side(const syn::run::ProgressSink& progress, const std::string& side) {
     if (!progress) return {};
-    return [progress, prefix](const std::string& stage, long long done, long long total) {
-        progress(prefix + stage, done, total);
+    return [progress, side](const syn::run::Progress& p) {
+        syn::run::Progress named = p;
+        named.subject = (p.subject.empty() ? "" : p.subject + " ") + "(" + side + ")";
+        progress(named);
     };
 }
 
@@ -69,7 +71,7 @@ GeneratedSide generate_side(const FacePairRequest& request, const std::string& m
     options.device = request.device;
     options.out_dir.clear();  // in memory only: the GUI shows the faces, "Add to figure" keeps them
     options.session = session;
-    syn::run::GenerateJobResult generated = syn::run::run_generate(options, prefixed(progress, side + ": "), cancel);
+    syn::run::GenerateJobResult generated = syn::run::run_generate(options, for_side(progress, side), cancel);
     if (generated.faces.size() != 1)
         throw syn::Error(side + " mapping " + mapping + ": expected one face for one prompt and one seed, got " +
                          std::to_string(generated.faces.size()));
@@ -145,9 +147,9 @@ std::vector<double> clip_scores(const std::vector<RgbFace>& images, const std::v
     // Cheap with a session: both towers stay resident between Generate clicks.
     const auto scorer = std::make_shared<syn::run::ClipScorer>(folder, device, session);
     const auto n = static_cast<long long>(texts.size());
-    if (progress) progress("CLIP-S: images", 0, n);
+    if (progress) progress({syn::run::Stage::scoring, "CLIP-S", 0, n});
     const std::vector<double> scores = scorer->score_pairs(rgb, texts, syn::run::ClipScoreKind::cos100, progress, cancel);
-    if (progress) progress("CLIP-S: images", n, n);
+    if (progress) progress({syn::run::Stage::scoring, "CLIP-S", n, n});
     return scores;
 }
 
@@ -166,7 +168,7 @@ FacePairResult generate_face_pair(const FacePairRequest& request, const syn::run
     syn::run::throw_if_cancelled(cancel, "face generation");
     const std::vector<double> scores = clip_scores({result.clip.face, result.bert.face},
                                                    {request.prompt, request.prompt}, request.clip_scorer,
-                                                   request.device, prefixed(progress, "CLIP-S: "), cancel, session);
+                                                   request.device, for_side(progress, "CLIP-S"), cancel, session);
     result.clip.clip_score = scores.at(0);
     result.bert.clip_score = scores.at(1);
     result.device = syn::run::choose_device(request.device, "float32").device.str();

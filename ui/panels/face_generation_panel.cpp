@@ -165,7 +165,8 @@ FaceGenerationPanel::FaceGenerationPanel(QWidget* parent) : QWidget(parent) {
 
     generate_ = new QPushButton(QIcon(":/icons/run.svg"), "Generate", this);
     generate_->setObjectName("faceGenerate");
-    generate_->setToolTip("Generate a face from the prompt with each mapping (same seed), then CLIP-S");
+    generate_->setToolTip("Generate a face from the prompt with each mapping (same seed), then CLIP-S; pressed again while "
+                          "one runs, the new request replaces it");
     cancel_ = new QPushButton(QIcon(":/icons/cancel.svg"), "Cancel", this);
     cancel_->setObjectName("faceCancel");
     cancel_->setEnabled(false);
@@ -327,38 +328,8 @@ FaceGenerationPanel::~FaceGenerationPanel() {
 }
 
 void FaceGenerationPanel::setWorker(ComputeWorker* worker) {
-    if (worker_) disconnect(worker_, nullptr, this, nullptr);
+    if (worker_ && job_) worker_->cancel(job_);
     worker_ = worker;
-    if (!worker_) return;
-    connect(worker_, &ComputeWorker::jobProgress, this,
-            [this](int id, const QString& stage, qint64 done, qint64 total, double) {
-                if (id != job_) return;
-                if (total > 0) {
-                    progress_->setRange(0, 1000);
-                    progress_->setValue(static_cast<int>(1000.0 * double(done) / double(total)));
-                } else {
-                    progress_->setRange(0, 0);
-                }
-                showMessage(total > 0 ? QString("%1 (%2 / %3)").arg(stage).arg(done).arg(total) : stage);
-            });
-    connect(worker_, &ComputeWorker::jobFinished, this, [this](int id, std::shared_ptr<const void> result) {
-        if (id != job_) return;
-        setBusy(false);
-        showResult(std::static_pointer_cast<const FacePairResult>(result));
-        emit generationFinished(true);
-    });
-    connect(worker_, &ComputeWorker::jobFailed, this, [this](int id, const QString& message) {
-        if (id != job_) return;
-        setBusy(false);
-        showMessage("Generation failed: " + message, true);
-        emit generationFinished(false);
-    });
-    connect(worker_, &ComputeWorker::jobCancelled, this, [this](int id) {
-        if (id != job_) return;
-        setBusy(false);
-        showMessage("Generation cancelled.");
-        emit generationFinished(false);
-    });
 }
 
 void FaceGenerationPanel::setGenerator(const QString& folder) { generator_->setText(folder); }
@@ -389,10 +360,6 @@ FacePairRequest FaceGenerationPanel::request(const QString& prompt) const {
 }
 
 int FaceGenerationPanel::generate(const QString& prompt) {
-    if (job_) {
-        showMessage("A generation is already running: wait for it or Cancel it.");
-        return 0;
-    }
     last_prompt_ = prompt;
     const FacePairRequest r = request(prompt);
     const std::string missing = face_pair_missing_inputs(r);
@@ -406,26 +373,59 @@ int FaceGenerationPanel::generate(const QString& prompt) {
         return 0;
     }
     saveSettings();
-    job_ = worker_->submit("Faces: " + prompt.trimmed().left(40),
-                           [r, session = &worker_->session()](const syn::run::ProgressSink& p,
-                               const syn::run::CancelToken* c) -> std::shared_ptr<const void> {
-                               return std::make_shared<FacePairResult>(generate_face_pair(r, p, c, session));
-                           });
+    const bool superseding = job_ != 0;
+    // Mandelbrot-style: a new Generate (another prompt, seed or mapping) supersedes the queued or
+    // running one, whose faces nobody is waiting for any more.
+    auto job = worker_->submit(
+        this, "Faces: " + prompt.trimmed().left(40),
+        [r, session = &worker_->session()](const syn::run::ProgressSink& p, const syn::run::CancelToken* c) {
+            return generate_face_pair(r, p, c, session);
+        },
+        SubmitOptions{"generate faces"});
+    job.onProgress([this](const syn::run::Progress& p, double) {
+           if (p.total > 0) {
+               progress_->setRange(0, 1000);
+               progress_->setValue(static_cast<int>(1000.0 * double(p.done) / double(p.total)));
+           } else {
+               progress_->setRange(0, 0);
+           }
+           const QString stage = QString::fromStdString(p.text());
+           showMessage(p.total > 0 ? QString("%1 (%2 / %3)").arg(stage).arg(p.done).arg(p.total) : stage);
+       })
+        .onFinished([this](std::shared_ptr<const FacePairResult> result) {
+            setBusy(false);
+            showResult(std::move(result));
+            emit generationFinished(true);
+        })
+        .onFailed([this](const QString& message) {
+            setBusy(false);
+            showMessage("Generation failed: " + message, true);
+            emit generationFinished(false);
+        })
+        .onCancelled([this](bool superseded) {
+            if (!superseded) {  // else the newer job owns the busy state and the message
+                setBusy(false);
+                showMessage("Generation cancelled.");
+            }
+            emit generationFinished(false);
+        });
+    job_ = job.id();
     setBusy(true);
-    showMessage("Generating on the compute thread…");
+    showMessage(superseding ? "Generating for the new request (the previous one is dropped)…"
+                            : "Generating on the compute thread…");
     return job_;
 }
 
 void FaceGenerationPanel::cancel() {
     if (worker_ && job_) {
-        worker_->cancel(job_);  // a queued job is dropped at once (jobCancelled already handled)
-        if (job_) showMessage("Cancelling… (the running step finishes first)");
+        worker_->cancel(job_);  // its onCancelled follows through the event loop
+        showMessage("Cancelling… (the running step finishes first)");
     }
 }
 
 void FaceGenerationPanel::setBusy(bool busy) {
     if (!busy) job_ = 0;
-    generate_->setEnabled(!busy);
+    // Generate stays enabled: a new click supersedes the running generation.
     cancel_->setEnabled(busy);
     progress_->setVisible(busy);
     progress_->setRange(0, 0);

@@ -69,9 +69,10 @@ JobsPanel::JobsPanel(ComputeWorker* worker, QWidget* parent) : QWidget(parent), 
         tree_->setItemWidget(item(id), kCancel, nullptr);
     };
     connect(worker_, &ComputeWorker::jobFinished, this,
-            [finish](int id, std::shared_ptr<const void>) { finish(id, "done", QColor(0x2e, 0x9d, 0x4f)); });
-    connect(worker_, &ComputeWorker::jobCancelled, this,
-            [finish](int id) { finish(id, "cancelled", QColor(0xb0, 0x7a, 0x10)); });
+            [finish](int id) { finish(id, "done", QColor(0x2e, 0x9d, 0x4f)); });
+    connect(worker_, &ComputeWorker::jobCancelled, this, [finish](int id, bool superseded) {
+        finish(id, superseded ? "superseded" : "cancelled", QColor(0xb0, 0x7a, 0x10));
+    });
     connect(worker_, &ComputeWorker::jobFailed, this, [this, finish](int id, const QString& message) {
         finish(id, "failed", QColor(0xc8, 0x30, 0x30));
         item(id)->setText(kStage, message.section('\n', 0, 0));

@@ -208,48 +208,6 @@ MappingTrainingPanel::MappingTrainingPanel(ComputeWorker* worker, QWidget* paren
 
     connect(start_, &QPushButton::clicked, this, [this] { start(); });
     connect(cancel_, &QPushButton::clicked, this, &MappingTrainingPanel::cancel);
-    connect(worker_, &ComputeWorker::jobProgress, this,
-            [this](int id, const QString& stage, qint64 done, qint64 total, double) {
-                if (id != job_) return;
-                if (total > 0) {
-                    progress_->setRange(0, 1000);
-                    progress_->setValue(static_cast<int>(1000.0 * double(done) / double(total)));
-                    progress_->setFormat(QString("%1 %2 / %3").arg(stage).arg(done).arg(total));
-                } else {
-                    progress_->setRange(0, 0);
-                }
-                if (stage == "training") {
-                    showMessage(QString("Training: step %1%2").arg(done).arg(total > 0 ? QString(" / %1").arg(total) : QString()));
-                    // Keep the x axis ahead of the curve so the plot shows how far the run has to go.
-                    if (total > 0) plot_->xAxis->setRange(0, double(total));
-                    plot_->replot(QCustomPlot::rpQueuedReplot);
-                } else {
-                    showMessage(stage == "images"      ? QString("Encoding faces to codes (cached for later runs)…")
-                                : stage == "embedding" ? QString("Embedding the captions (cached)…")
-                                                       : stage);
-                }
-            });
-    connect(worker_, &ComputeWorker::jobFinished, this, [this](int id, std::shared_ptr<const void> r) {
-        if (id != job_) return;
-        setBusy(false);
-        showOutcome(std::static_pointer_cast<const MappingTrainingOutcome>(r));
-        emit trainingFinished(true);
-    });
-    connect(worker_, &ComputeWorker::jobFailed, this, [this](int id, const QString& message) {
-        if (id != job_) return;
-        setBusy(false);
-        showMessage("Training failed: " + message, true);
-        emit trainingFinished(false);
-    });
-    connect(worker_, &ComputeWorker::jobCancelled, this, [this](int id) {
-        if (id != job_) return;
-        setBusy(false);
-        const QString checkpoint = QDir(out_dir_->text().trimmed()).filePath("mapping.safetensors");
-        showMessage(QFileInfo::exists(checkpoint)
-                        ? "Training cancelled. The last finished epoch is in " + checkpoint + "; Train resumes from it."
-                        : QString("Training cancelled before the first epoch finished (nothing to resume)."));
-        emit trainingFinished(false);
-    });
 
     QSettings settings;
     generator_->setText(settings.value("mapping/generator").toString());
@@ -371,19 +329,62 @@ int MappingTrainingPanel::start() {
     setLosses({});
     log_->clear();
     const QString title = "Train mapping: " + QString::fromStdString(o.encoder).section('/', -1, -1, QString::SectionSkipEmpty);
-    job_ = worker_->submit(title, [o](const syn::run::ProgressSink& p,
-                                      const syn::run::CancelToken* c) -> std::shared_ptr<const void> {
-        return std::make_shared<MappingTrainingOutcome>(train_mapping(o, p, c));
+    auto job = worker_->submit(this, title, [o](const syn::run::ProgressSink& p, const syn::run::CancelToken* c) {
+        return train_mapping(o, p, c);
     });
+    job.onProgress([this](const syn::run::Progress& p, double) { showProgress(p); })
+        .onFinished([this](std::shared_ptr<const MappingTrainingOutcome> outcome) {
+            setBusy(false);
+            showOutcome(std::move(outcome));
+            emit trainingFinished(true);
+        })
+        .onFailed([this](const QString& message) {
+            setBusy(false);
+            showMessage("Training failed: " + message, true);
+            emit trainingFinished(false);
+        })
+        .onCancelled([this](bool) {
+            setBusy(false);
+            const QString checkpoint = QDir(out_dir_->text().trimmed()).filePath("mapping.safetensors");
+            showMessage(QFileInfo::exists(checkpoint)
+                            ? "Training cancelled. The last finished epoch is in " + checkpoint + "; Train resumes from it."
+                            : QString("Training cancelled before the first epoch finished (nothing to resume)."));
+            emit trainingFinished(false);
+        });
+    job_ = job.id();
     setBusy(true);
     showMessage("Queued on the compute thread…");
     return job_;
 }
 
+void MappingTrainingPanel::showProgress(const syn::run::Progress& p) {
+    using syn::run::Stage;
+    if (p.total > 0) {
+        progress_->setRange(0, 1000);
+        progress_->setValue(static_cast<int>(1000.0 * double(p.done) / double(p.total)));
+        progress_->setFormat(QString("%1 %2 / %3").arg(QString::fromStdString(p.text())).arg(p.done).arg(p.total));
+    } else {
+        progress_->setRange(0, 0);
+    }
+    switch (p.stage) {
+        case Stage::training:
+            showMessage(QString("Training: step %1%2").arg(p.done).arg(p.total > 0 ? QString(" / %1").arg(p.total) : QString()));
+            // Keep the x axis ahead of the curve so the plot shows how far the run has to go.
+            if (p.total > 0) plot_->xAxis->setRange(0, double(p.total));
+            plot_->replot(QCustomPlot::rpQueuedReplot);
+            break;
+        case Stage::encoding_images: showMessage("Encoding faces to codes (cached for later runs)…"); break;
+        case Stage::loading_model:
+        case Stage::tokenizing:
+        case Stage::embedding: showMessage("Embedding the captions (cached)…"); break;
+        default: showMessage(QString::fromStdString(p.text())); break;
+    }
+}
+
 void MappingTrainingPanel::cancel() {
     if (job_) {
-        worker_->cancel(job_);  // a queued job is dropped at once (jobCancelled already handled)
-        if (job_) showMessage("Cancelling… (the running step finishes first; the last finished epoch is kept)");
+        worker_->cancel(job_);  // its onCancelled follows through the event loop
+        showMessage("Cancelling… (the running step finishes first; the last finished epoch is kept)");
     }
 }
 

@@ -81,6 +81,8 @@ private:
     void showMessage(const QString& text, bool error = false);
     void setBusy(bool busy);
     void showOutcome(std::shared_ptr<const MappingTrainingOutcome> outcome);
+    // The stage as a sentence, the bar, and the loss plot's x range while training.
+    void showProgress(const syn::run::Progress& progress);
     void appendLog(const QString& line);
     void saveSettings() const;
     void refreshEncoderChoices();
