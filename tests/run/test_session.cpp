@@ -184,7 +184,7 @@ TEST(ModelSession, GeneratorAndClipTowersLoadOnceAcrossCalls) {
     EXPECT_EQ(g1.get(), g2.get());
     EXPECT_EQ(session.stats().loads, 1u);
 
-    // CLIP-S twice: the vision and text towers are read once.
+    // CLIP-S twice: the vision and text towers are built from one read of the checkpoint, once.
     std::vector<syn::models::RgbImage> images(1);
     images[0].width = images[0].height = 32;
     images[0].pixels.assign(32 * 32 * 3, 128);
@@ -192,9 +192,11 @@ TEST(ModelSession, GeneratorAndClipTowersLoadOnceAcrossCalls) {
     const auto s1 = first.score_pairs(images, {"a face"}, ClipScoreKind::cos100);
     const std::size_t loads = session.stats().loads;
     EXPECT_EQ(loads, 3u);  // generator, CLIP vision, CLIP text
+    EXPECT_EQ(session.stats().checkpoint_reads, 2u);  // taming, CLIP (both towers)
     ClipScorer second(model("tiny-clip"), "cpu", &session);
     const auto s2 = second.score_pairs(images, {"a face"}, ClipScoreKind::cos100);
     EXPECT_EQ(session.stats().loads, loads);
+    EXPECT_EQ(session.stats().checkpoint_reads, 2u);
     EXPECT_EQ(s1, s2);
     ClipScorer without(model("tiny-clip"), "cpu");
     EXPECT_EQ(without.score_pairs(images, {"a face"}, ClipScoreKind::cos100), s1);
@@ -215,6 +217,32 @@ TEST(ModelSession, EmbeddingCacheSeesShardsOfOtherProcesses) {
     EXPECT_EQ(again->size(), 2u);
     ASSERT_TRUE(again->find("y"));
     EXPECT_EQ(*again->find("y"), (std::vector<float>{3, 4}));
+    // The rows it took since are counted against the budget.
+    EXPECT_EQ(session.stats().resident_bytes, 2 * 2 * sizeof(float));
+}
+
+TEST(ModelSession, GrowingEmbeddingCachesStayWithinTheBudget) {
+    SYN_REQUIRE_SHARED();
+    syn::test::TempDir dir;
+    const EmbeddingCacheKey a{"model-a", "mean", "float32"}, b{"model-b", "mean", "float32"};
+    ModelSession session(64 * sizeof(float));  // 64 floats: room for one grown cache, not two
+    auto cache_a = session.embedding_cache((dir.path() / "a").string(), a);
+    auto cache_b = session.embedding_cache((dir.path() / "b").string(), b);
+    EXPECT_EQ(session.stats().entries, 2u);
+    std::vector<float> rows(20 * 2, 0.5f);
+    std::vector<std::string> texts;
+    for (int i = 0; i < 20; ++i) texts.push_back("caption " + std::to_string(i));
+    cache_a->store(texts, rows, 2);  // 40 floats
+    cache_b->store(texts, rows, 2);  // 40 more: 80 > 64
+    session.embedding_cache((dir.path() / "a").string(), a);  // a is looked at again: recounted, b is older
+    EXPECT_EQ(session.stats().resident_bytes, 40 * sizeof(float));
+    EXPECT_EQ(session.stats().entries, 2u);  // b still counted at its indexed size (0 rows) until used
+    session.embedding_cache((dir.path() / "b").string(), b);  // recounted: 80 floats, a is evicted
+    const SessionStats s = session.stats();
+    EXPECT_LE(s.resident_bytes, s.budget_bytes);
+    EXPECT_EQ(s.resident_bytes, 40 * sizeof(float));
+    EXPECT_EQ(s.entries, 1u);
+    EXPECT_GE(s.evictions, 1u);
 }
 
 TEST(ModelSession, BudgetVariableIsParsedOrNamed) {
