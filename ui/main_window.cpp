@@ -719,7 +719,7 @@ int MainWindow::loadData(const QString& cxc_csv, const QString& captions_json, i
     statusBar()->showMessage("Loading " + QFileInfo(cxc_csv).fileName() + "…");
     auto job = worker_->submit(this, "Load " + QFileInfo(cxc_csv).fileName(),
                                [csv, json, n](const syn::run::ProgressSink& p, const syn::run::CancelToken* c) {
-                                   return load_data_job(csv, json, n, p, c);
+                                   return load_sts_data(csv, json, n, p, c);
                                });
     auto failed = [this](const QString& message, bool cancelled) {
         pending_rebuild_.clear();  // a project's results need its data

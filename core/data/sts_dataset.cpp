@@ -131,4 +131,12 @@ UniqueTexts unique_texts(const StsDataset& dataset) {
     return out;
 }
 
+std::vector<StsPair> evenly_spaced_pairs(const std::vector<StsPair>& pairs, std::size_t n) {
+    if (n == 0 || n >= pairs.size()) return pairs;
+    std::vector<StsPair> subset;
+    subset.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) subset.push_back(pairs[i * pairs.size() / n]);
+    return subset;
+}
+
 }  // namespace syn::data

@@ -55,6 +55,11 @@ StsDataset join_sts(const CxcStsFile& pairs, const CaptionIndex& captions);
 // load_cxc_sts + load_coco_captions + join_sts.
 StsDataset load_sts_dataset(const std::string& cxc_csv_path, const std::string& captions_json_path);
 
+// N evenly spaced pairs (all of them when n is 0 or not smaller): CxC files are grouped by sampling
+// method, so the first N pairs would hold one method only (and STS-V would be constant). The STS
+// job and the workbench's data loading take the same subset through this.
+std::vector<StsPair> evenly_spaced_pairs(const std::vector<StsPair>& pairs, std::size_t n);
+
 // The distinct caption texts of a data set (exact byte equality), each embedded once, and for every
 // pair the positions of its two texts in `texts`.
 struct UniqueTexts {

@@ -133,15 +133,7 @@ StsResult run_sts(const StsJobOptions& options, const ProgressSink& progress, co
     StsResult result;
     report(Stage::reading_data, "CxC pairs", 0, 1);
     result.dataset = data::load_sts_dataset(options.cxc_csv, options.captions_json);
-    if (options.max_pairs && result.dataset.pairs.size() > options.max_pairs) {
-        // An evenly spaced subset: CxC files are grouped by sampling method, so the first N pairs
-        // would hold one method only (and STS-V would be constant).
-        std::vector<data::StsPair> subset;
-        subset.reserve(options.max_pairs);
-        const size_t n = result.dataset.pairs.size();
-        for (size_t i = 0; i < options.max_pairs; ++i) subset.push_back(result.dataset.pairs[i * n / options.max_pairs]);
-        result.dataset.pairs = std::move(subset);
-    }
+    result.dataset.pairs = data::evenly_spaced_pairs(result.dataset.pairs, options.max_pairs);
     const auto& pairs = result.dataset.pairs;
     if (pairs.size() < 3) throw file_error(options.cxc_csv, "fewer than 3 usable pairs: no correlation can be computed");
     report(Stage::reading_data, "CxC pairs", 1, 1);

@@ -83,6 +83,22 @@ TEST(StsDataset, KarpathySentidsAreRefused) {
 
 // The real CxC test split against the reconstructed Karpathy-test captions (../shared/README.md:
 // 44,045 pairs, every caption id resolves).
+TEST(StsDataset, EvenlySpacedPairsTakeEveryKthPair) {
+    std::vector<syn::data::StsPair> pairs(10);
+    for (std::size_t i = 0; i < pairs.size(); ++i) pairs[i].text1 = std::to_string(i);
+    auto firsts = [](const std::vector<syn::data::StsPair>& v) {
+        std::string s;
+        for (const auto& p : v) s += p.text1;
+        return s;
+    };
+    EXPECT_EQ(firsts(syn::data::evenly_spaced_pairs(pairs, 0)), "0123456789");   // 0 = all
+    EXPECT_EQ(firsts(syn::data::evenly_spaced_pairs(pairs, 10)), "0123456789");
+    EXPECT_EQ(firsts(syn::data::evenly_spaced_pairs(pairs, 25)), "0123456789");  // more than there are
+    EXPECT_EQ(firsts(syn::data::evenly_spaced_pairs(pairs, 3)), "036");          // floor(i * 10 / 3)
+    EXPECT_EQ(firsts(syn::data::evenly_spaced_pairs(pairs, 4)), "0257");
+    EXPECT_EQ(firsts(syn::data::evenly_spaced_pairs(pairs, 1)), "0");
+}
+
 TEST(StsDatasetReal, CxcTestSplitLoadsCompletely) {
     SYN_REQUIRE_SHARED();
     const std::string data_dir = syn::test::shared_dir() + "/data";

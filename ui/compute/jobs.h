@@ -14,41 +14,18 @@
 #include "core/run/progress.h"
 #include "core/run/prompt_search.h"
 #include "core/run/sts_job.h"
+#include "core/run/sts_models.h"
 #include "core/run/t2i_job.h"
 
 namespace syn::ui {
 
-// Loads the pairs (when max_pairs > 0, the same N evenly spaced pairs the STS job takes).
-std::shared_ptr<syn::data::StsDataset> load_data_job(const std::string& cxc_csv, const std::string& captions_json,
-                                                     std::size_t max_pairs, const syn::run::ProgressSink& progress,
-                                                     const syn::run::CancelToken* cancel);
-
-struct StsModelRequest {
-    std::string model;    // as given to run_sts (id or folder)
-    std::string pooling;  // "" = catalog default
-    std::string dtype, device;
-};
-struct StsRunRequest {
-    std::string cxc_csv, captions_json;
-    std::size_t max_pairs = 0;
-    std::size_t bootstrap = 1000;
-    std::vector<StsModelRequest> models;
-    syn::run::ModelSession* session = nullptr;  // the compute worker's: encoders stay resident
-};
-struct StsModelOutcome {
-    std::string model;
-    bool ok = false;
-    std::string error;
-};
-struct StsRunOutcome {
-    std::shared_ptr<syn::run::StsResult> result;  // null when every model failed
-    std::vector<StsModelOutcome> models;
-};
-// Runs run_sts once per group of models sharing (pooling, dtype, device); when a group fails, each
-// of its models is retried alone so that one broken model is reported by name and the rest still
-// run. Encoders of all groups are merged into one result (paired comparisons stay within a group).
-StsRunOutcome run_sts_models(const StsRunRequest& request, const syn::run::ProgressSink& progress,
-                             const syn::run::CancelToken* cancel);
+// The STS run over the ticked encoders and the data loading live in core/run (sts_models.h).
+using syn::run::load_sts_data;
+using syn::run::run_sts_models;
+using syn::run::StsModelOutcome;
+using syn::run::StsModelRequest;
+using syn::run::StsRunOutcome;
+using syn::run::StsRunRequest;
 
 // The prompt box's search lives in core/run (prompt_search.h); the panels use its types.
 using syn::run::EncoderNeighbours;
