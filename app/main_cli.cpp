@@ -1,6 +1,6 @@
 // `synesthesia`: the headless command line on the same core as the workbench.
 #include "core/io/torch/torch_runtime.h"
-#include "core/run/cli_commands.h"
+#include "core/run/commands/cli_commands.h"
 
 #if defined(SYN_CLI_WITH_FIGURES)
 #include <QApplication>

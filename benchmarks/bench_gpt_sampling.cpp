@@ -25,7 +25,7 @@
 #include "core/io/errors.h"
 #include "core/io/torch/torch_runtime.h"
 #include "core/run/device_choice.h"
-#include "core/run/generate.h"
+#include "core/run/jobs/generate.h"
 #include "models/mingpt.h"
 
 namespace {

@@ -101,7 +101,7 @@ std::vector<std::vector<double>> lexical_encoders(const syn::data::StsDataset& d
     return out;
 }
 
-// The statistics an sts job with N encoders computes (see core/run/sts_job.cpp), timed as a whole.
+// The statistics an sts job with N encoders computes (see core/run/jobs/sts_job.cpp), timed as a whole.
 int run_encoders(const std::string& shared, std::size_t replicates, std::size_t count, unsigned threads,
                  bool batch, const std::string& dump_path) {
     const auto data = syn::data::load_sts_dataset(shared + "/data/cxc/sts_test.csv",

@@ -42,7 +42,8 @@
 
 #include "core/io/model_store.h"
 #include "core/io/torch/torch_runtime.h"
-#include "core/run/sts_job.h"
+#include "core/run/jobs/sts_job.h"
+#include "core/run/reports/sts_report.h"
 #include "ui/about.h"
 #include "ui/compute/compute_worker.h"
 #include "ui/compute/jobs.h"

@@ -15,7 +15,7 @@
 #include "core/data/mm_celeba_hq.h"
 #include "core/io/atomic_file.h"
 #include "core/io/errors.h"
-#include "core/run/celeba_captions_command.h"
+#include "core/run/commands/celeba_captions_command.h"
 #include "tests/data/temp_dir.h"
 
 namespace fs = std::filesystem;

@@ -29,7 +29,7 @@
 #include "core/io/hub_download.h"
 #include "core/io/model_store.h"
 #include "core/io/sha256.h"
-#include "core/run/fetch_command.h"
+#include "core/run/commands/fetch_command.h"
 #include "core/run/progress.h"
 #include "tests/support/hub_server.h"
 

@@ -9,7 +9,7 @@
 #include "core/io/errors.h"
 #include "core/io/safetensors.h"
 #include "core/io/torch/tensor_bridge.h"
-#include "core/run/clip_score.h"
+#include "core/run/jobs/clip_score.h"
 #include "models/registry.h"
 #include "models/vqgan.h"
 #include "tests/support/shared_paths.h"

@@ -8,7 +8,7 @@
 #include <set>
 
 #include "core/io/errors.h"
-#include "core/run/generate.h"
+#include "core/run/jobs/generate.h"
 #include "models/mingpt.h"
 #include "models/vqgan.h"
 #include "models/taming_config.h"

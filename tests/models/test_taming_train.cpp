@@ -8,7 +8,7 @@
 
 #include "core/io/errors.h"
 #include "core/io/torch/tensor_bridge.h"
-#include "core/run/train_mapping.h"
+#include "core/run/jobs/train_mapping.h"
 #include "models/mingpt.h"
 #include "models/prefix_mapping.h"
 #include "models/taming_config.h"

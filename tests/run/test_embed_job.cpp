@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "core/io/errors.h"
-#include "core/run/embed_job.h"
-#include "core/run/sts_job.h"
+#include "core/run/jobs/embed_job.h"
+#include "core/run/jobs/sts_job.h"
 #include "tests/support/shared_paths.h"
 
 namespace fs = std::filesystem;

@@ -10,8 +10,8 @@
 
 #include "core/io/errors.h"
 #include "core/io/safetensors.h"
-#include "core/run/glue_command.h"
-#include "core/run/glue_job.h"
+#include "core/run/commands/glue_command.h"
+#include "core/run/jobs/glue_job.h"
 #include "tests/data/temp_dir.h"
 #include "tests/support/shared_paths.h"
 

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "core/io/errors.h"
-#include "core/run/lexical_encoders.h"
+#include "core/run/jobs/lexical_encoders.h"
 
 using namespace syn::run;
 

@@ -17,7 +17,7 @@
 #include "core/io/raw_tensor.h"
 #include "core/io/safetensors.h"
 #include "core/run/catalog.h"
-#include "core/run/cli_commands.h"
+#include "core/run/commands/cli_commands.h"
 #include "core/run/model_description.h"
 #include "tests/support/error_text.h"
 #include "tests/support/torch_save_writer.h"

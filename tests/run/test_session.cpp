@@ -15,13 +15,13 @@
 #include <thread>
 
 #include "core/io/errors.h"
-#include "core/run/clip_score.h"
+#include "core/run/jobs/clip_score.h"
 #include "core/run/device_choice.h"
-#include "core/run/embed_job.h"
+#include "core/run/jobs/embed_job.h"
 #include "core/run/embedding_cache.h"
-#include "core/run/prompt_search.h"
+#include "core/run/jobs/prompt_search.h"
 #include "core/run/session.h"
-#include "core/run/t2i_job.h"
+#include "core/run/jobs/t2i_job.h"
 #include "models/taming_config.h"
 #include "tests/data/temp_dir.h"
 #include "tests/support/shared_paths.h"

@@ -11,8 +11,9 @@
 #include "core/data/csv.h"
 #include "core/io/atomic_file.h"
 #include "core/io/errors.h"
-#include "core/run/lexical_encoders.h"
-#include "core/run/sts_job.h"
+#include "core/run/jobs/lexical_encoders.h"
+#include "core/run/jobs/sts_job.h"
+#include "core/run/reports/sts_report.h"
 #include "tests/support/shared_paths.h"
 
 namespace fs = std::filesystem;

@@ -17,7 +17,7 @@
 
 #include "core/io/errors.h"
 #include "core/io/safetensors.h"
-#include "core/run/t2i_job.h"
+#include "core/run/jobs/t2i_job.h"
 #include "tests/support/shared_paths.h"
 
 namespace fs = std::filesystem;

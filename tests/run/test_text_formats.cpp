@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "core/io/errors.h"
-#include "core/run/text_formats.h"
+#include "core/run/reports/text_formats.h"
 
 using namespace syn::run;
 

@@ -19,7 +19,7 @@
 // Torch headers first: Qt's `slots` macro would break ATen's ivalue_inl.h.
 #include <ATen/ATen.h>
 
-#include "core/run/clip_score.h"
+#include "core/run/jobs/clip_score.h"
 #include "models/clip_image.h"
 #include "models/registry.h"
 

@@ -15,7 +15,7 @@
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
-#include "core/run/glue_command.h"
+#include "core/run/commands/glue_command.h"
 #include "ui/main_window.h"
 #include "ui/models/glue_paper_table.h"
 #include "ui/panels/glue_panel.h"

@@ -24,8 +24,8 @@
 #include <thread>
 
 #include "core/io/torch/torch_runtime.h"
-#include "core/run/lexical_encoders.h"
-#include "core/run/sts_job.h"
+#include "core/run/jobs/lexical_encoders.h"
+#include "core/run/jobs/sts_job.h"
 #include "tests/ui/ui_test_files.h"
 #include "ui/about.h"
 #include "ui/compute/compute_worker.h"

@@ -19,7 +19,7 @@
 
 #include <qcustomplot.h>
 
-#include "core/run/sts_job.h"
+#include "core/run/jobs/sts_job.h"
 #include "tests/support/shared_paths.h"
 #include "tests/ui/ui_test_files.h"
 #include "ui/compute/compute_worker.h"

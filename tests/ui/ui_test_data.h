@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "core/data/sts_dataset.h"
-#include "core/run/sts_job.h"
+#include "core/run/jobs/sts_job.h"
 #include "ui/models/pair_table_model.h"
 
 namespace syn::test {

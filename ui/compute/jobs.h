@@ -12,10 +12,10 @@
 
 #include "core/data/sts_dataset.h"
 #include "core/run/progress.h"
-#include "core/run/prompt_search.h"
-#include "core/run/sts_job.h"
-#include "core/run/sts_models.h"
-#include "core/run/t2i_job.h"
+#include "core/run/jobs/prompt_search.h"
+#include "core/run/jobs/sts_job.h"
+#include "core/run/jobs/sts_models.h"
+#include "core/run/jobs/t2i_job.h"
 
 namespace syn::ui {
 

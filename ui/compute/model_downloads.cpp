@@ -3,7 +3,7 @@
 #include "core/io/hub_download.h"
 #include "core/io/model_store.h"
 #include "core/run/catalog.h"
-#include "core/run/fetch_command.h"
+#include "core/run/commands/fetch_command.h"
 #include "ui/compute/compute_worker.h"
 #include "ui/models/model_list_model.h"
 

@@ -11,9 +11,9 @@
 
 #include "core/io/errors.h"
 #include "core/io/model_store.h"
-#include "core/run/clip_score.h"
+#include "core/run/jobs/clip_score.h"
 #include "core/run/device_choice.h"
-#include "core/run/embed_job.h"
+#include "core/run/jobs/embed_job.h"
 #include "models/clip_image.h"
 #include "models/registry.h"
 #include "ui/compute/jobs.h"

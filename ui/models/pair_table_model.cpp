@@ -8,7 +8,7 @@
 #include <set>
 
 #include "core/eval/correlation.h"
-#include "core/run/sts_job.h"
+#include "core/run/jobs/sts_job.h"
 #include "ui/plots/plot_builders.h"
 
 namespace syn::ui {

@@ -6,7 +6,7 @@
 #include <QStringList>
 
 #include "core/io/errors.h"
-#include "core/run/text_formats.h"
+#include "core/run/reports/text_formats.h"
 
 namespace syn::ui {
 
@@ -19,7 +19,7 @@ TableFormat table_format_for(const QString& path) {
 }
 
 namespace {
-// The core's escaping (core/run/text_formats.h), on QStrings.
+// The core's escaping (core/run/reports/text_formats.h), on QStrings.
 QString csv_field(const QString& v) { return QString::fromStdString(syn::run::csv_field(v.toStdString())); }
 QString markdown_field(const QString& v) { return QString::fromStdString(syn::run::markdown_cell(v.toStdString())); }
 QString latex_field(const QString& v) { return QString::fromStdString(syn::run::latex_escape(v.toStdString())); }

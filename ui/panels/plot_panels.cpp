@@ -12,7 +12,7 @@
 
 #include <cmath>
 
-#include "core/run/sts_job.h"
+#include "core/run/jobs/sts_job.h"
 #include "ui/models/pair_table_model.h"
 
 namespace syn::ui {

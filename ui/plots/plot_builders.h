@@ -9,7 +9,7 @@
 
 #include <vector>
 
-#include "core/run/sts_job.h"
+#include "core/run/jobs/sts_job.h"
 
 class QCustomPlot;
 class QFontMetrics;

@@ -9,7 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "core/run/sts_job.h"
+#include "core/run/jobs/sts_job.h"
+#include "core/run/reports/sts_report.h"
 
 namespace syn::ui {
 

@@ -1,0 +1,287 @@
+#include "core/run/jobs/embed_job.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <numeric>
+#include <thread>
+#include <unordered_map>
+
+#include "core/io/errors.h"
+#include "core/io/hf_config.h"
+#include "core/io/model_store.h"
+#include "core/io/quote.h"
+#include "core/io/torch/torch_compat.h"
+#include "core/run/catalog.h"
+#include "core/run/device_choice.h"
+#include "core/run/embedding_cache.h"
+#include "core/run/jobs/sentence_transformers_embed.h"
+#include "core/run/session.h"
+#include "core/text/tokenizer.h"
+#include "models/pooling.h"
+#include "models/registry.h"
+#include "models/sentence_pipeline.h"
+#include "models/text_encoder.h"
+
+namespace syn::run {
+namespace {
+
+std::string resolve_folder(const std::string& model, std::string* revision) {
+    auto resolved = resolve_model(model);
+    if (!resolved)
+        throw Error("model " + quote_excerpt(model) + " is not in the local Hugging Face cache (" + hf_hub_cache_dir() +
+                    ") and is no folder; download it with `synesthesia fetch " + escape_excerpt(model, 120) +
+                    "` (or huggingface-cli), or pass the model folder");
+    *revision = resolved->revision;
+    return resolved->folder;
+}
+
+// Tokenises texts on all cores; returns encodings in input order.
+std::vector<text::Encoding> tokenize_parallel(const text::Tokenizer& tokenizer, const std::vector<std::string>& texts,
+                                              const text::EncodeOptions& options) {
+    std::vector<text::Encoding> out(texts.size());
+    const unsigned threads = std::max(1u, std::min<unsigned>(static_cast<unsigned>(at::get_num_threads()), 16));
+    std::vector<std::thread> pool;
+    std::vector<std::exception_ptr> errors(threads);
+    for (unsigned t = 0; t < threads; ++t) {
+        pool.emplace_back([&, t] {
+            try {
+                for (size_t i = t; i < texts.size(); i += threads) out[i] = tokenizer.encode(texts[i], options);
+            } catch (...) {
+                errors[t] = std::current_exception();
+            }
+        });
+    }
+    for (auto& th : pool) th.join();
+    for (auto& e : errors)
+        if (e) std::rethrow_exception(e);
+    return out;
+}
+
+}  // namespace
+
+ModelSpec parse_model_spec(const std::string& spec) {
+    std::error_code ec;
+    const size_t colon = spec.rfind(':');
+    if (colon == std::string::npos || std::filesystem::exists(spec, ec)) return {spec, ""};
+    ModelSpec out{spec.substr(0, colon), spec.substr(colon + 1)};
+    if (out.model.empty()) throw Error("model entry '" + spec + "': no model before ':'");
+    try {
+        models::parse_pooling_choice(out.pooling);
+    } catch (const Error& e) {
+        throw Error("model entry '" + spec + "': " + e.what());
+    }
+    return out;
+}
+
+double cosine_rows(const std::vector<float>& rows, int64_t dim, std::size_t a, std::size_t b) {
+    const float* x = rows.data() + a * dim;
+    const float* y = rows.data() + b * dim;
+    double dot = 0, nx = 0, ny = 0;
+    for (int64_t i = 0; i < dim; ++i) {
+        dot += static_cast<double>(x[i]) * y[i];
+        nx += static_cast<double>(x[i]) * x[i];
+        ny += static_cast<double>(y[i]) * y[i];
+    }
+    if (nx == 0 || ny == 0) return 0.0;
+    return dot / std::sqrt(nx * ny);
+}
+
+std::string default_pooling(const std::string& model, const std::string& experiment) {
+    if (auto entry = find_catalog_entry(model)) {
+        auto it = entry->pooling.find(experiment);
+        if (it != entry->pooling.end()) return it->second;
+    }
+    if (experiment == "t2i") {
+        // The study's text-to-image recipe: CLIP-style encoders give text_embeds (the projected
+        // end-of-text token), BERT-style ones masked mean pooling; so also for folders outside the catalog.
+        if (auto resolved = resolve_model(model)) {
+            const models::Family family = models::detect_family(HfConfig::load(resolved->folder));
+            if (family == models::Family::clip_text || family == models::Family::siglip_text) return "projected";
+        }
+    }
+    return "mean";
+}
+
+EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOptions& options,
+                        const ProgressSink& progress, const CancelToken* cancel) {
+    auto t0 = std::chrono::steady_clock::now();
+    EmbedResult result;
+    result.model_id = options.model;
+    std::string revision;
+    result.model_folder = resolve_folder(options.model, &revision);
+    const models::PoolingChoice pooling =
+        models::parse_pooling_choice(options.pooling.empty() ? default_pooling(options.model) : options.pooling);
+    result.pooling = pooling.describe();
+    result.pooling_reason = options.pooling.empty() ? "the model's default (catalog, else mean)" : "asked for";
+    // A sentence-transformers folder (modules.json): its pipeline is the default pooling.
+    const auto st = sentence_transformers_embedding(result.model_folder, options.pooling);
+    if (st) {
+        result.pooling = st->pooling();
+        result.pooling_reason = st->reason();
+    }
+    const std::string encoder_folder = st ? st->encoder_folder() : result.model_folder;
+    const DeviceChoice dc = choose_device(options.device, options.dtype);
+    result.device = dc.device.str();
+    result.dtype = dc.dtype_name;
+    result.dtype_reason = dc.reason;
+
+    // Unique texts; rows are filled per unique text, then expanded to the input order.
+    std::unordered_map<std::string, size_t> unique_index;
+    std::vector<std::string> unique;
+    std::vector<size_t> input_to_unique(texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+        auto [it, inserted] = unique_index.emplace(texts[i], unique.size());
+        if (inserted) unique.push_back(texts[i]);
+        input_to_unique[i] = it->second;
+    }
+    result.unique_texts = unique.size();
+
+    // The cache first: when every text is cached, nothing is loaded (a prompt search over cached
+    // captions, a re-run of STS).
+    result.fingerprint = model_fingerprint(encoder_folder);
+    if (st) result.fingerprint = st->fingerprint(result.fingerprint);
+    std::shared_ptr<EmbeddingCache> cache;
+    if (options.use_cache) {
+        const std::string root = options.cache_root.empty() ? default_cache_root() : options.cache_root;
+        const EmbeddingCacheKey key{result.fingerprint, result.pooling, result.dtype};
+        cache = options.session ? options.session->embedding_cache(root, key) : std::make_shared<EmbeddingCache>(root, key);
+    }
+
+    std::vector<std::vector<float>> unique_rows(unique.size());
+    std::vector<size_t> todo;
+    for (size_t i = 0; i < unique.size(); ++i) {
+        if (cache) {
+            if (auto row = cache->find(unique[i])) {
+                unique_rows[i] = std::move(*row);
+                continue;
+            }
+        }
+        todo.push_back(i);
+    }
+    result.from_cache = unique.size() - todo.size();
+
+    std::shared_ptr<const ResidentTextModel> loaded;
+    if (!todo.empty()) {
+        if (progress) progress({Stage::loading_model, options.model, 0, 1});
+        loaded = options.session ? options.session->text_model(encoder_folder, dc) : load_text_model(encoder_folder, dc);
+        result.family = models::family_name(loaded->encoder->family());
+        if (!st || !st->uses_pipeline()) models::check_pooling(*loaded->encoder, pooling.kind);
+        if (st) st->bind(*loaded->encoder, *loaded->tokenizer);  // widths, Dense weights, token limit, prompt length
+        if (progress) progress({Stage::loading_model, options.model, 1, 1});
+    } else {  // nothing loaded: the family from config.json
+        result.family = models::family_name(models::detect_family(HfConfig::load(encoder_folder)));
+    }
+
+    if (!todo.empty()) {
+        models::TextEncoder* encoder = loaded->encoder.get();
+        const text::Tokenizer* tokenizer = loaded->tokenizer.get();
+        text::EncodeOptions eo;
+        eo.add_special_tokens = true;
+        // The encoder's positions, else (T5: relative positions) the tokenizer's model_max_length: never unbounded.
+        int limit = static_cast<int>(encoder->max_tokens());
+        if (tokenizer->model_max_length() > 0)
+            limit = limit > 0 ? std::min(limit, tokenizer->model_max_length()) : tokenizer->model_max_length();
+        eo.max_length = st ? st->max_length() : limit;
+        std::vector<std::string> todo_texts;
+        todo_texts.reserve(todo.size());
+        for (size_t i : todo) todo_texts.push_back(st ? st->prepare_text(unique[i]) : unique[i]);
+        if (progress) progress({Stage::tokenizing, options.model, 0, static_cast<long long>(todo.size())});
+        std::vector<text::Encoding> enc = tokenize_parallel(*tokenizer, todo_texts, eo);
+        if (progress) progress({Stage::tokenizing, options.model, static_cast<long long>(todo.size()), static_cast<long long>(todo.size())});
+        for (const auto& e : enc) result.truncated_texts += e.truncated > 0;
+
+        // Longest first: the first batch shows at once whether memory suffices.
+        std::vector<size_t> order(todo.size());
+        std::iota(order.begin(), order.end(), 0);
+        std::stable_sort(order.begin(), order.end(),
+                         [&](size_t a, size_t b) { return enc[a].ids.size() > enc[b].ids.size(); });
+
+        const int64_t fixed_len = encoder->required_length();
+        const int32_t pad_id = tokenizer->pad_id();
+        int64_t batch_cap = std::max<int64_t>(1, options.max_batch);
+        const long long total = static_cast<long long>(order.size());
+        long long done = 0;
+        torch::InferenceMode inference;
+
+        size_t pos = 0;
+        std::vector<size_t> chunk_members;  // indices into todo since the last cache store
+        auto flush_chunk = [&] {
+            if (!cache || chunk_members.empty()) return;
+            std::vector<std::string> names;
+            std::vector<float> rows;
+            int64_t dim = static_cast<int64_t>(unique_rows[todo[chunk_members[0]]].size());
+            for (size_t k : chunk_members) {
+                names.push_back(unique[todo[k]]);
+                const auto& r = unique_rows[todo[k]];
+                rows.insert(rows.end(), r.begin(), r.end());
+            }
+            cache->store(names, rows, dim);
+            chunk_members.clear();
+        };
+
+        while (pos < order.size()) {
+            throw_if_cancelled(cancel, "embedding");
+            const int64_t longest = fixed_len ? fixed_len : static_cast<int64_t>(enc[order[pos]].ids.size());
+            int64_t bsz = std::min<int64_t>(batch_cap, std::max<int64_t>(1, options.token_budget / std::max<int64_t>(1, longest)));
+            bsz = std::min<int64_t>(bsz, static_cast<int64_t>(order.size() - pos));
+            const int64_t T = longest;
+            auto ids = torch::full({bsz, T}, pad_id, torch::kLong);
+            auto mask = torch::zeros({bsz, T}, torch::kLong);
+            auto ids_a = ids.accessor<int64_t, 2>();
+            auto mask_a = mask.accessor<int64_t, 2>();
+            for (int64_t b = 0; b < bsz; ++b) {
+                const auto& e = enc[order[pos + b]];
+                for (size_t t = 0; t < e.ids.size() && static_cast<int64_t>(t) < T; ++t) {
+                    ids_a[b][t] = e.ids[t];
+                    mask_a[b][t] = e.attention_mask.empty() ? 1 : e.attention_mask[t];
+                }
+            }
+            at::Tensor pooled;
+            try {
+                models::EncoderOutput out = encoder->forward(ids, mask);
+                pooled = (st && st->pipeline() ? st->pipeline()->forward(out.last_hidden_state, mask, st->prompt_length())
+                                               : models::pool(*encoder, out, mask, pooling))
+                             .to(torch::kCPU, torch::kFloat)
+                             .contiguous();
+            } catch (const std::exception& e) {
+                if (compat::is_out_of_memory(e) && bsz > 1) {
+                    compat::release_cached_device_memory();
+                    batch_cap = std::max<int64_t>(1, bsz / 2);  // halve and retry the same texts
+                    continue;
+                }
+                throw;
+            }
+            const int64_t dim = pooled.size(1);
+            result.dim = dim;
+            const float* p = pooled.data_ptr<float>();
+            for (int64_t b = 0; b < bsz; ++b) {
+                unique_rows[todo[order[pos + b]]].assign(p + b * dim, p + (b + 1) * dim);
+                chunk_members.push_back(order[pos + b]);
+            }
+            pos += static_cast<size_t>(bsz);
+            done += bsz;
+            if (static_cast<int64_t>(chunk_members.size()) >= options.chunk_texts) flush_chunk();
+            if (progress) progress({Stage::embedding, options.model, done, total});
+        }
+        flush_chunk();
+        result.computed = todo.size();
+    }
+
+    if (!unique_rows.empty()) result.dim = static_cast<int64_t>(unique_rows[0].size());
+    for (const auto& r : unique_rows)
+        if (static_cast<int64_t>(r.size()) != result.dim)
+            throw Error("embedding cache for " + options.model + " holds vectors of another width: clear " +
+                        (cache ? cache->folder() : std::string("the cache")));
+    result.rows.resize(texts.size() * result.dim);
+    for (size_t i = 0; i < texts.size(); ++i)
+        std::copy(unique_rows[input_to_unique[i]].begin(), unique_rows[input_to_unique[i]].end(),
+                  result.rows.begin() + i * result.dim);
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return result;
+}
+
+}  // namespace syn::run
