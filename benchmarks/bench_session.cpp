@@ -1,9 +1,15 @@
 // The prompt box's search as the workbench runs it, with and without the resident model session
-// (core/run/session.h): three base-size encoders with random weights at their real sizes, written
-// here as hub-style folders (config.json, model.safetensors, the real vocabularies from
-// $SYNESTHESIA_SHARED/vocab), searched over the unique captions of the real CxC test split.
+// (core/run/session.h): three encoders with random weights at their real sizes, written as
+// hub-style folders (config.json, model.safetensors, the real vocabularies from
+// $SYNESTHESIA_SHARED/vocab; benchmarks/random_checkpoints.h), searched over the unique captions of
+// the real CxC test split.
 //
-//   bench_session [--captions N] [--work DIR] [--dtype auto|float32|bfloat16] [--searches K]
+//   bench_session [--set base|large|all] [--captions N] [--work DIR] [--dtype auto|float32|bfloat16]
+//                 [--searches K]
+//
+// --set base (default): BERT-base, RoBERTa-base, CLIP ViT-B/32's text tower; large: CLIP ViT-L/14's
+// text tower (hidden 768, 12 layers, projection 768) in place of B/32's; all: the four.
+// --work defaults to /work/bench-work when /work exists (outside the repository), else the temp dir.
 //
 // 1. fills the embedding cache with every caption (once, not timed: the state after STS has run);
 // 2. "before": K searches without a session, each loading every encoder and indexing its cache;
@@ -24,73 +30,21 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "benchmarks/random_checkpoints.h"
 #include "core/data/sts_dataset.h"
-#include "core/io/hf_config.h"
-#include "core/io/safetensors.h"
-#include "core/io/torch/tensor_bridge.h"
 #include "core/io/torch/torch_runtime.h"
 #include "core/run/jobs/embed_job.h"
 #include "core/run/jobs/prompt_search.h"
 #include "core/run/session.h"
-#include "models/registry.h"
-#include "models/text_encoder.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string shared_dir() {
-    const char* v = std::getenv("SYNESTHESIA_SHARED");
-    return v && *v ? v : SYN_DEFAULT_SHARED_DIR;
-}
+using syn::bench::shared_dir;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-struct RandomModel {
-    std::string name;
-    nlohmann::json config;
-    std::vector<std::pair<std::string, std::string>> vocab_files;  // shared/vocab file -> name in the folder
-};
-
-// Real sizes: transformers' configs of bert-base-uncased, roberta-base and CLIP ViT-B/32's text tower.
-std::vector<RandomModel> base_size_models() {
-    return {
-        {"bert-base-uncased",
-         {{"model_type", "bert"}, {"architectures", {"BertModel"}}, {"hidden_size", 768}, {"num_hidden_layers", 12},
-          {"num_attention_heads", 12}, {"intermediate_size", 3072}, {"vocab_size", 30522},
-          {"max_position_embeddings", 512}, {"type_vocab_size", 2}},
-         {{"bert-base-uncased-vocab.txt", "vocab.txt"}}},
-        {"roberta-base",
-         {{"model_type", "roberta"}, {"architectures", {"RobertaModel"}}, {"hidden_size", 768},
-          {"num_hidden_layers", 12}, {"num_attention_heads", 12}, {"intermediate_size", 3072}, {"vocab_size", 50265},
-          {"max_position_embeddings", 514}, {"type_vocab_size", 1}, {"pad_token_id", 1}, {"layer_norm_eps", 1e-5}},
-         {{"roberta-vocab-reconstructed.json", "vocab.json"}, {"roberta-merges.txt", "merges.txt"}}},
-        {"clip-vit-base-patch32-text",
-         {{"model_type", "clip_text_model"}, {"architectures", {"CLIPTextModel"}}, {"hidden_size", 512},
-          {"num_hidden_layers", 12}, {"num_attention_heads", 8}, {"intermediate_size", 2048}, {"vocab_size", 49408},
-          {"max_position_embeddings", 77}, {"bos_token_id", 49406}, {"eos_token_id", 49407}},
-         {{"bpe_simple_vocab_16e6.txt.gz", "bpe_simple_vocab_16e6.txt.gz"}}},
-    };
-}
-
-// Writes <work>/<name>/ with config.json, random weights and the vocabulary; kept between runs.
-std::string write_model(const RandomModel& m, const fs::path& work) {
-    const fs::path folder = work / m.name;
-    if (fs::exists(folder / "model.safetensors")) return folder.string();
-    fs::create_directories(folder);
-    std::ofstream(folder / "config.json") << m.config.dump(2);
-    for (const auto& [from, to] : m.vocab_files) fs::copy_file(shared_dir() + "/vocab/" + from, folder / to);
-    torch::manual_seed(1);
-    auto encoder = syn::models::build_text_encoder(syn::HfConfig(m.config, m.name + " (random)"));
-    syn::TensorMap state;
-    for (const auto& p : encoder->module().named_parameters()) state[p.key()] = syn::from_torch(p.value().detach().contiguous());
-    for (const auto& b : encoder->module().named_buffers()) state[b.key()] = syn::from_torch(b.value().detach().contiguous());
-    syn::write_safetensors((folder / "model.safetensors").string(), state, {{"format", "pt"}}, {});
-    return folder.string();
-}
 
 }  // namespace
 
@@ -98,7 +52,8 @@ int main(int argc, char** argv) {
     std::size_t max_captions = 0;  // 0 = every unique caption of the split
     int searches = 3;
     std::string dtype = "auto";
-    fs::path work = fs::temp_directory_path() / "syn_bench_session";
+    std::string set = "base";
+    fs::path work = fs::is_directory("/work") ? fs::path("/work/bench-work") : fs::temp_directory_path() / "syn_bench";
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto value = [&]() -> std::string {
@@ -112,8 +67,11 @@ int main(int argc, char** argv) {
         else if (a == "--searches") searches = std::stoi(value());
         else if (a == "--dtype") dtype = value();
         else if (a == "--work") work = value();
+        else if (a == "--set") set = value();
         else {
-            std::fprintf(stderr, "usage: bench_session [--captions N] [--searches K] [--dtype D] [--work DIR]\n");
+            std::fprintf(stderr,
+                         "usage: bench_session [--set base|large|all] [--captions N] [--searches K] [--dtype D] "
+                         "[--work DIR]\n");
             return 2;
         }
     }
@@ -131,9 +89,16 @@ int main(int argc, char** argv) {
     const std::string cache = (work / "cache").string();
     ::setenv("SYN_CACHE_DIR", cache.c_str(), 1);  // the search's embed_texts use the default root
     std::vector<syn::run::PromptModel> models;
-    for (const auto& m : base_size_models()) {
+    std::vector<syn::bench::RandomModel> set_models;
+    try {
+        set_models = syn::bench::model_set(set);
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "--set: %s\n", e.what());
+        return 2;
+    }
+    for (const auto& m : set_models) {
         const auto t = Clock::now();
-        const std::string folder = write_model(m, work);
+        const std::string folder = syn::bench::write_model(m, work);
         models.push_back({folder, m.name, "mean", dtype, "cpu"});
         std::printf("model %-28s %s (%.1f s to write)\n", m.name.c_str(), folder.c_str(), seconds_since(t));
     }
@@ -198,7 +163,8 @@ int main(int argc, char** argv) {
     }
     after /= searches;
     const auto stats = session.stats();
-    std::printf("prompt search, 3 base-size encoders, %zu cached captions:\n", captions.size());
+    std::printf("prompt search, %zu encoders (set %s), %zu cached captions:\n", models.size(), set.c_str(),
+                captions.size());
     std::printf("  before (no session)     %.3f s per search\n", before);
     std::printf("  after  (resident)       %.3f s per search  (%.1fx faster; loads %zu, hits %zu, resident %.0f MB)\n",
                 after, before / after, stats.loads, stats.hits, stats.resident_bytes / 1048576.0);
