@@ -557,6 +557,12 @@ private slots:
         const auto first_steps = first.result.report.step_losses.size();
         QVERIFY(first_steps > 0);
         QSignalSpy done(&training, &MappingTrainingPanel::trainingFinished);
+        // What the panel says at each stage of its runs (its typed callback runs before the
+        // worker's signal).
+        QStringList said;
+        connect(&worker, &ComputeWorker::jobProgress, this, [&](int, const QString&, qint64, qint64, double) {
+            if (said.isEmpty() || said.back() != training.message()) said << training.message();
+        });
         QVERIFY(training.start() != 0);
         QVERIFY(training.busy());
         QVERIFY(done.wait(240000));
@@ -589,6 +595,12 @@ private slots:
         QVERIFY(done.wait(240000));
         QVERIFY2(done.first().at(0).toBool(), qPrintable(training.message()));
         const QString bert_map = QString::fromStdString(training.outcome()->result.checkpoint);
+        // The stages as the panel put them (the BERT side's captions were embedded afresh).
+        disconnect(&worker, &ComputeWorker::jobProgress, this, nullptr);
+        QVERIFY2(said.contains("Encoding faces to codes (cached for later runs)…"), qPrintable(said.join(" | ")));
+        QVERIFY2(said.contains("Embedding the captions (cached)…"), qPrintable(said.join(" | ")));
+        QVERIFY2(std::any_of(said.begin(), said.end(), [](const QString& m) { return m.startsWith("Training: step"); }),
+                 qPrintable(said.join(" | ")));
         QVERIFY(QFile::exists(clip_map) && QFile::exists(bert_map));
         QVERIFY(mapping_label(clip_map).contains("tiny-clip"));
         QVERIFY(mapping_label(bert_map).contains("tiny-bert"));
@@ -637,6 +649,26 @@ private slots:
         QVERIFY(panel.generate(QString::fromStdString(prompt)) != 0);
         QVERIFY(generated.wait(240000));
         QCOMPARE(panel.result()->clip.face.rgb, result->clip.face.rgb);
+
+        // A new request while one is queued or running supersedes it (mandelbrot-style): only the
+        // newest seed's faces arrive, the older job ends as superseded, the panel ends idle.
+        generated.clear();
+        QSignalSpy superseded(&worker, &ComputeWorker::jobCancelled);
+        const int older = panel.generate(QString::fromStdString(prompt));
+        QVERIFY(older != 0);
+        panel.setSeed(4);
+        const int newer = panel.generate(QString::fromStdString(prompt));
+        QVERIFY(newer != 0 && newer != older);
+        QTRY_VERIFY_WITH_TIMEOUT(!panel.busy(), 240000);
+        QCOMPARE(generated.count(), 2);
+        QCOMPARE(generated.at(0).at(0).toBool(), false);  // the superseded one
+        QCOMPARE(generated.at(1).at(0).toBool(), true);
+        QCOMPARE(superseded.count(), 1);
+        QCOMPARE(superseded.first().at(0).toInt(), older);
+        QVERIFY(superseded.first().at(1).toBool());
+        QCOMPARE(panel.result()->seed, uint64_t(4));
+        QVERIFY2(!panel.message().contains("cancelled"), qPrintable(panel.message()));
+        panel.setSeed(3);
 
         qInfo("CLIP-S shown: %.4f (CLIP side), %.4f (BERT side); recomputed: %.4f, %.4f", result->clip.clip_score,
               result->bert.clip_score, expected[0], expected[1]);
