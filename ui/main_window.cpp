@@ -511,6 +511,9 @@ void MainWindow::buildMenus() {
            [this] { picker_->downloadCurrent(); });
     action(models, "Download &study models…", {}, "Fetch the catalog's encoders from the hub into the Hugging Face cache",
            [this] { downloadStudyModelsDialog(); });
+    action(models, "&Free model memory", {},
+           "Unload the resident encoders, generator and CLIP towers (they load again when a job needs them)",
+           [this] { freeModelMemory(); });
     action(models, "Where do models come from?", {}, "How to get real encoder weights", [this] {
         auto* box = new QMessageBox(QMessageBox::Information, "Getting models",
                                     QString("The lexical baselines (Jaccard, TF-IDF) need no weights and always work.<br><br>"
@@ -973,6 +976,24 @@ int MainWindow::searchPrompt(const QString& prompt, int k) {
             }
             emit promptFinished(false);
         });
+    return job.id();
+}
+
+int MainWindow::freeModelMemory() {
+    // On the compute thread, after the jobs before it: nothing is unloaded under a running job (and
+    // a job holding a model keeps it alive until it ends; the session only forgets it).
+    auto job = worker_->submit(this, "Free model memory", [session = &worker_->session()](
+                                                              const syn::run::ProgressSink&, const syn::run::CancelToken*) {
+        const syn::run::SessionStats before = session->stats();
+        session->clear();
+        return before;
+    });
+    job.onFinished([this](std::shared_ptr<const syn::run::SessionStats> before) {
+        showInfo(QString("Freed %1 MB: %2 resident models and caches unloaded (they load again when needed)")
+                     .arg(double(before->resident_bytes) / (1024.0 * 1024.0), 0, 'f', 1)
+                     .arg(before->entries));
+        emit modelMemoryFreed();
+    });
     return job.id();
 }
 

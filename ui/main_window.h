@@ -3,7 +3,7 @@
 // a page that says what to open and how to get models), dockable panels around it (models, scatter,
 // Table 2, prompt box, jobs), menus with shortcuts, a status bar naming the compute device with the
 // running job's progress, sessions as project files, exports and presentation mode.
-// Every heavy action is a job on the one ComputeWorker; results come back by signals.
+// Every heavy action is a job on the one ComputeWorker; results come back through typed job handles.
 #include <QMainWindow>
 #include <QStringList>
 
@@ -82,6 +82,9 @@ public:
     int loadData(const QString& cxc_csv, const QString& captions_json, int max_pairs = 0);
     int runSts();
     int searchPrompt(const QString& prompt, int k);
+    // Models ▸ Free model memory: empties the compute worker's resident model session (a job, so it
+    // runs after the queued ones).
+    int freeModelMemory();
     // Shows a result as if an STS job had produced it (tests, merged runs).
     void showStsResult(std::shared_ptr<const syn::run::StsResult> result);
     // Selects the models named (catalog ids, hub ids or folders) and unticks the others; returns
@@ -149,6 +152,7 @@ signals:
     void dataLoaded();
     void dataLoadFailed(const QString& message);
     void stsFinished(bool ok);
+    void modelMemoryFreed();
     void promptFinished(bool ok);
     void errorShown(const QString& message);
 

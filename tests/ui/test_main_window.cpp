@@ -381,6 +381,22 @@ private slots:
         QVERIFY(was_loading);
         QVERIFY(statistics_seen);
         QCOMPARE(window.modelList()->entry(row).status, syn::ui::ModelStatus::Ready);
+
+        // The encoder stays resident after the job; Models > Free model memory unloads it.
+        QVERIFY(window.worker()->session().stats().entries > 0);
+        QVERIFY(window.worker()->session().stats().resident_bytes > 0);
+        QSignalSpy freed(&window, &MainWindow::modelMemoryFreed);
+        QAction* free_action = nullptr;
+        for (QAction* a : window.menuBar()->actions())
+            if (a->menu() && a->text() == "&Models")
+                for (QAction* item : a->menu()->actions())
+                    if (item->text() == "&Free model memory") free_action = item;
+        QVERIFY(free_action);
+        free_action->trigger();
+        QVERIFY(freed.wait(10000));
+        QCOMPARE(window.worker()->session().stats().entries, std::size_t(0));
+        QCOMPARE(window.worker()->session().stats().resident_bytes, std::size_t(0));
+        QVERIFY2(window.statusBar()->currentMessage().startsWith("Freed "), qPrintable(window.statusBar()->currentMessage()));
     }
 
     // Issue 16: Help > About names the version (CMake's PROJECT_VERSION), the licence, the study with
