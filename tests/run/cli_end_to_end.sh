@@ -46,6 +46,54 @@ printf 'a dog on a beach\na cat on a mat\na dog on a beach\n' > "$WORK/texts.txt
 [ -s "$WORK/emb.safetensors" ] || fail "no embeddings written"
 grep -q "3 texts (2 unique" "$WORK/embed.stderr" || fail "embed summary: $(cat "$WORK/embed.stderr")"
 
+# Sharded runs (issue 15): embed --shard i/n of 3, then merge, is the unsharded file byte for byte
+# (every 3rd batch of the same plan; a small token budget makes many batches); bad merges are named.
+python3 - "$SHARED/data/coco/captions_karpathy_test.json" "$WORK/lines.txt" <<'PY'
+import json, sys
+data = json.load(open(sys.argv[1]))
+caps = [a["caption"].strip() for a in data["annotations"][:150]]
+open(sys.argv[2], "w").write("\n".join(caps + caps[:7]) + "\n")  # duplicates too
+PY
+"$BIN" embed --model "$FIX/models/tiny-bert" --pooling mean --token-budget 96 --no-cache --in "$WORK/lines.txt" \
+  --out "$WORK/whole.safetensors" 2> /dev/null || fail "unsharded embed failed"
+for i in 0 1 2; do
+  "$BIN" embed --model "$FIX/models/tiny-bert" --pooling mean --token-budget 96 --no-cache --in "$WORK/lines.txt" \
+    --shard "$i/3" --out "$WORK/shard$i.safetensors" 2> "$WORK/shard$i.stderr" \
+    || { cat "$WORK/shard$i.stderr"; fail "embed --shard $i/3 failed"; }
+done
+"$BIN" merge "$WORK/shard2.safetensors" "$WORK/shard0.safetensors" "$WORK/shard1.safetensors" \
+  --out "$WORK/merged.safetensors" 2> "$WORK/merge.stderr" || { cat "$WORK/merge.stderr"; fail "merge failed"; }
+cmp "$WORK/whole.safetensors" "$WORK/merged.safetensors" || fail "merged shards differ from the unsharded embed"
+set +e
+"$BIN" merge "$WORK/shard0.safetensors" "$WORK/shard1.safetensors" --out "$WORK/short.safetensors" 2> "$WORK/short.stderr"
+[ $? -eq 1 ] || fail "merge of 2 of 3 shards did not fail"
+grep -q "2 files given for a run of 3 shards" "$WORK/short.stderr" || fail "merge message: $(cat "$WORK/short.stderr")"
+"$BIN" merge "$WORK/shard0.safetensors" "$WORK/shard0.safetensors" "$WORK/shard1.safetensors" \
+  --out "$WORK/twice.safetensors" 2> "$WORK/twice.stderr"
+grep -q "shard 0/3 is also" "$WORK/twice.stderr" || fail "duplicate shard not named: $(cat "$WORK/twice.stderr")"
+"$BIN" embed --model "$FIX/models/tiny-bert" --in "$WORK/lines.txt" --shard 3/3 --out "$WORK/bad.safetensors" 2> "$WORK/badshard.stderr"
+[ $? -eq 1 ] && grep -q "expected i/n with 0 <= i < n" "$WORK/badshard.stderr" || fail "--shard 3/3: $(cat "$WORK/badshard.stderr")"
+set -e
+[ ! -e "$WORK/short.safetensors" ] && [ ! -e "$WORK/twice.safetensors" ] || fail "a refused merge wrote its output"
+# sts --shard: the shards fill a fresh cache; the unsharded sts then computes nothing and its table
+# equals a run from scratch.
+for i in 0 1; do
+  SYN_CACHE_DIR="$WORK/shard-cache" "$BIN" sts --cxc "$SHARED/data/cxc/sts_test.csv" \
+    --captions "$SHARED/data/coco/captions_karpathy_test.json" --models "$FIX/models/tiny-bert" "$FIX/models/tiny-clip" \
+    --pooling mean --max-pairs 200 --shard "$i/2" 2> "$WORK/sts-shard$i.stderr" \
+    || { cat "$WORK/sts-shard$i.stderr"; fail "sts --shard $i/2 failed"; }
+done
+SYN_CACHE_DIR="$WORK/shard-cache" "$BIN" sts --cxc "$SHARED/data/cxc/sts_test.csv" \
+  --captions "$SHARED/data/coco/captions_karpathy_test.json" --models "$FIX/models/tiny-bert" "$FIX/models/tiny-clip" \
+  --pooling mean --max-pairs 200 --bootstrap 100 --out "$WORK/sts-sharded" > /dev/null 2>&1 || fail "sts after shards failed"
+[ "$(grep -c '"computed_texts": 0' "$WORK/sts-sharded/results.json")" -eq 2 ] \
+  || fail "sts after its shards computed embeddings: $(grep computed_texts "$WORK/sts-sharded/results.json")"
+for m in tiny-bert tiny-clip; do
+  grep "^| $m | mean |" "$WORK/sts/table.md" > "$WORK/row-whole"
+  grep "^| $m | mean |" "$WORK/sts-sharded/table.md" > "$WORK/row-sharded"
+  cmp -s "$WORK/row-whole" "$WORK/row-sharded" || fail "$m: sharded STS differs: $(cat "$WORK/row-whole") vs $(cat "$WORK/row-sharded")"
+done
+
 # Bad input: a clear message naming the file, exit code 1, no output folder.
 set +e
 "$BIN" sts --cxc "$WORK/missing.csv" --captions "$SHARED/data/coco/captions_karpathy_test.json" \

@@ -26,6 +26,7 @@
 #include "core/run/progress.h"
 #include "core/run/commands/score_command.h"
 #include "core/run/commands/t2i_command.h"
+#include "core/run/reports/embeddings_file.h"
 #include "core/run/reports/text_formats.h"
 #include "core/run/versions.h"
 
@@ -138,23 +139,33 @@ int cli_main(int argc, char** argv, const FigureWriter& figures) {
     embed->add_flag("!--no-cache", eo.use_cache, "Do not read or write the embedding cache");
     embed->add_option("--in", embed_in, "Text file, one text per line")->required();
     embed->add_option("--out", embed_out, "Output .safetensors (tensor 'embeddings' [N, D])")->required();
+    std::string embed_shard;
+    embed->add_option("--shard", embed_shard,
+                      "i/n: embed shard i of n (every n-th batch of the unsharded plan); the output holds those rows "
+                      "and their 'positions'; `synesthesia merge` joins the n outputs into the unsharded one");
     embed->callback([&] {
         check_output_file(embed_out);
+        if (!embed_shard.empty()) std::tie(eo.shard_index, eo.shard_count) = parse_shard(embed_shard);
         auto texts = read_text_lines(embed_in);
         install_interrupt_handler(&cancel);
         EmbedResult r = embed_texts(texts, eo, bar.sink(), &cancel);
         install_interrupt_handler(nullptr);
-        std::vector<uint8_t> bytes(r.rows.size() * sizeof(float));
-        std::memcpy(bytes.data(), r.rows.data(), bytes.size());
-        TensorMap out;
-        out["embeddings"] = make_owned_tensor(DType::F32, {static_cast<int64_t>(texts.size()), r.dim}, std::move(bytes));
-        write_safetensors(embed_out, out,
-                          {{"model", r.model_id}, {"model_fingerprint_sha256", r.fingerprint}, {"pooling", r.pooling},
-                           {"pooling_reason", r.pooling_reason}, {"dtype", r.dtype}, {"device", r.device},
-                           {"source", embed_in}});
+        write_embeddings_file(embed_out, r, texts.size(), embed_in, embed_shard.empty() ? "" : embed_shard);
         std::fprintf(stderr, "%zu texts (%zu unique: %zu from cache, %zu computed, %zu truncated) -> %s [%lld dims] in %.1f s\n",
                      texts.size(), r.unique_texts, r.from_cache, r.computed, r.truncated_texts, embed_out.c_str(),
                      static_cast<long long>(r.dim), r.seconds);
+    });
+
+    // merge
+    std::vector<std::string> merge_in;
+    std::string merge_out;
+    auto* merge = app.add_subcommand("merge", "Join the outputs of `embed --shard i/n` into the unsharded output");
+    merge->add_option("shards", merge_in, "The n shard files (any order)")->required();
+    merge->add_option("--out", merge_out, "Output .safetensors (what embed without --shard writes)")->required();
+    merge->callback([&] {
+        check_output_file(merge_out);
+        const std::size_t n = merge_embedding_shards(merge_in, merge_out);
+        std::fprintf(stderr, "%zu shards, %zu texts -> %s\n", merge_in.size(), n, merge_out.c_str());
     });
 
     // sts
@@ -180,11 +191,26 @@ int cli_main(int argc, char** argv, const FigureWriter& figures) {
     sts->add_option("--seed", so.seed, "Bootstrap seed")->capture_default_str();
     sts->add_option("--max-pairs", so.max_pairs, "Use N evenly spaced pairs (0 = all)")->capture_default_str();
     sts->add_flag("!--no-cache", so.use_cache, "Do not read or write the embedding cache");
-    sts->add_option("--out", sts_out, "Output folder")->required();
+    sts->add_option("--out", sts_out, "Output folder (not with --shard)");
+    std::string sts_shard;
+    sts->add_option("--shard", sts_shard,
+                    "i/n: only the embedding phase, shard i of n, into the embedding cache; run sts without --shard "
+                    "after all shards to score (it then computes nothing)");
     bool sts_interop = false;
     sts->add_flag("--mteb", sts_interop,
                   "Also write MTEB-shaped result files (mteb/<model>/...) and sentence-transformers' similarity CSVs");
     sts->callback([&] {
+        if (!sts_shard.empty()) {
+            if (!sts_out.empty()) throw CLI::ValidationError("--out", "a --shard run writes only the embedding cache");
+            const auto [index, count] = parse_shard(sts_shard);
+            install_interrupt_handler(&cancel);
+            const StsShardOutcome shard = run_sts_embedding_shard(so, index, count, bar.sink(), &cancel);
+            install_interrupt_handler(nullptr);
+            for (const auto& line : shard.lines) std::fprintf(stderr, "%s\n", line.c_str());
+            if (shard.failed) exit_status = kExitSomeModelsFailed;
+            return;
+        }
+        if (sts_out.empty()) throw CLI::RequiredError("--out");
         check_output_folder(sts_out);  // before any work: a run never computes for an unwritable --out
         install_interrupt_handler(&cancel);
         StsResult r = run_sts(so, bar.sink(), &cancel);

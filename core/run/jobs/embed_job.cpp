@@ -106,9 +106,26 @@ std::string default_pooling(const std::string& model, const std::string& experim
     return "mean";
 }
 
+std::pair<int, int> parse_shard(const std::string& text) {
+    const auto slash = text.find('/');
+    auto number = [&](const std::string& part) {
+        if (part.empty() || part.size() > 6 || part.find_first_not_of("0123456789") != std::string::npos)
+            throw Error("--shard " + quote_excerpt(text) + ": expected i/n with 0 <= i < n, e.g. 0/4");
+        return std::stoi(part);
+    };
+    if (slash == std::string::npos) number("");
+    const int i = number(text.substr(0, slash)), n = number(text.substr(slash + 1));
+    if (n < 1 || i >= n) throw Error("--shard " + quote_excerpt(text) + ": expected i/n with 0 <= i < n, e.g. 0/4");
+    return {i, n};
+}
+
 EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOptions& options,
                         const ProgressSink& progress, const CancelToken* cancel) {
     auto t0 = std::chrono::steady_clock::now();
+    const bool sharded = options.shard_count > 1;
+    if (options.shard_count < 1 || options.shard_index < 0 || options.shard_index >= options.shard_count)
+        throw Error("embed: shard " + std::to_string(options.shard_index) + "/" + std::to_string(options.shard_count) +
+                    " is not i/n with 0 <= i < n");
     EmbedResult result;
     result.model_id = options.model;
     std::string revision;
@@ -152,17 +169,20 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
     }
 
     std::vector<std::vector<float>> unique_rows(unique.size());
-    std::vector<size_t> todo;
+    std::vector<size_t> todo;  // what the batch plan covers: the uncached texts; a shard: every text
+    std::vector<char> cached(unique.size(), 0);
     for (size_t i = 0; i < unique.size(); ++i) {
         if (cache) {
             if (auto row = cache->find(unique[i])) {
                 unique_rows[i] = std::move(*row);
-                continue;
+                cached[i] = 1;
+                if (!sharded) continue;
             }
         }
         todo.push_back(i);
     }
-    result.from_cache = unique.size() - todo.size();
+    if (!sharded) result.from_cache = unique.size() - todo.size();
+    std::vector<char> in_shard(unique.size(), sharded ? 0 : 1);  // a shard: the texts of its batches
 
     std::shared_ptr<const ResidentTextModel> loaded;
     if (!todo.empty()) {
@@ -208,6 +228,7 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
         torch::InferenceMode inference;
 
         size_t pos = 0;
+        std::size_t batch_number = 0;
         std::vector<size_t> chunk_members;  // indices into todo since the last cache store
         auto flush_chunk = [&] {
             if (!cache || chunk_members.empty()) return;
@@ -228,6 +249,25 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
             const int64_t longest = fixed_len ? fixed_len : static_cast<int64_t>(enc[order[pos]].ids.size());
             int64_t bsz = std::min<int64_t>(batch_cap, std::max<int64_t>(1, options.token_budget / std::max<int64_t>(1, longest)));
             bsz = std::min<int64_t>(bsz, static_cast<int64_t>(order.size() - pos));
+            if (sharded) {
+                // Every shard_count-th batch of the plan is this shard's; the others are skipped,
+                // and a batch whose texts are all cached is taken from the cache.
+                const bool mine = batch_number++ % static_cast<std::size_t>(options.shard_count) ==
+                                  static_cast<std::size_t>(options.shard_index);
+                bool all_cached = true;
+                for (int64_t b = 0; b < bsz; ++b) {
+                    const size_t u = todo[order[pos + static_cast<size_t>(b)]];
+                    if (mine) in_shard[u] = 1;
+                    all_cached = all_cached && cached[u];
+                }
+                if (!mine || all_cached) {
+                    if (mine) result.from_cache += static_cast<std::size_t>(bsz);
+                    pos += static_cast<size_t>(bsz);
+                    done += bsz;
+                    if (progress) progress({Stage::embedding, options.model, done, total});
+                    continue;
+                }
+            }
             const int64_t T = longest;
             auto ids = torch::full({bsz, T}, pad_id, torch::kLong);
             auto mask = torch::zeros({bsz, T}, torch::kLong);
@@ -257,6 +297,7 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
             }
             const int64_t dim = pooled.size(1);
             result.dim = dim;
+            result.computed += static_cast<std::size_t>(bsz);
             const float* p = pooled.data_ptr<float>();
             for (int64_t b = 0; b < bsz; ++b) {
                 unique_rows[todo[order[pos + b]]].assign(p + b * dim, p + (b + 1) * dim);
@@ -268,18 +309,20 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
             if (progress) progress({Stage::embedding, options.model, done, total});
         }
         flush_chunk();
-        result.computed = todo.size();
     }
 
-    if (!unique_rows.empty()) result.dim = static_cast<int64_t>(unique_rows[0].size());
-    for (const auto& r : unique_rows)
-        if (static_cast<int64_t>(r.size()) != result.dim)
+    for (size_t u = 0; u < unique.size(); ++u)
+        if (in_shard[u] && !unique_rows[u].empty()) result.dim = static_cast<int64_t>(unique_rows[u].size());
+    for (size_t u = 0; u < unique.size(); ++u)
+        if (in_shard[u] && static_cast<int64_t>(unique_rows[u].size()) != result.dim)
             throw Error("embedding cache for " + options.model + " holds vectors of another width: clear " +
                         (cache ? cache->folder() : std::string("the cache")));
-    result.rows.resize(texts.size() * result.dim);
     for (size_t i = 0; i < texts.size(); ++i)
-        std::copy(unique_rows[input_to_unique[i]].begin(), unique_rows[input_to_unique[i]].end(),
-                  result.rows.begin() + i * result.dim);
+        if (in_shard[input_to_unique[i]]) {
+            if (sharded) result.positions.push_back(i);
+            const auto& row = unique_rows[input_to_unique[i]];
+            result.rows.insert(result.rows.end(), row.begin(), row.end());
+        }
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return result;
 }

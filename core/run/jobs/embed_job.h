@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/run/progress.h"
@@ -31,10 +32,20 @@ struct EmbedOptions {
     // Keeps the encoder and the cache index resident between calls (session.h); null = load for
     // this call only.
     ModelSession* session = nullptr;
+    // Shard `shard_index` of `shard_count` (0-based; 1 = no sharding): the batch plan is the
+    // unsharded run's (every unique text, longest first, the same token budget) and this shard
+    // embeds every shard_count-th batch of it, so the shards' rows together are the unsharded run's
+    // numbers to the bit (on CPU; a CUDA out-of-memory retry halves batches and changes the plan).
+    // A sharded run always loads the encoder: the plan needs the tokenizer.
+    int shard_index = 0;
+    int shard_count = 1;
 };
 
 struct EmbedResult {
-    std::vector<float> rows;  // texts.size() x dim, row-major, float32, in the order of the input texts
+    // texts.size() x dim, row-major, float32, in the order of the input texts; a shard: the rows of
+    // `positions` only, in that order.
+    std::vector<float> rows;
+    std::vector<std::size_t> positions;  // a shard's input positions (increasing); empty when not sharded
     int64_t dim = 0;
     std::size_t unique_texts = 0, from_cache = 0, computed = 0;
     std::size_t truncated_texts = 0;  // texts longer than the model's context, cut (counted, not hidden)
@@ -48,6 +59,9 @@ struct EmbedResult {
 
 EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOptions& options,
                         const ProgressSink& progress = {}, const CancelToken* cancel = nullptr);
+
+// "i/n" -> (i, n) with 0 <= i < n; anything else -> syn::Error naming the value.
+std::pair<int, int> parse_shard(const std::string& text);
 
 // The pooling of `model` for an experiment ("sts", "t2i", "glue") when the user names none: the
 // catalog's; else for "t2i" the study's recipe by family (CLIP / SigLIP: projected, others: mean);

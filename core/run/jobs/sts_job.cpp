@@ -116,6 +116,40 @@ void evaluate_encoder(const std::string& spec, const StsJobOptions& options, con
 
 }  // namespace
 
+StsShardOutcome run_sts_embedding_shard(const StsJobOptions& options, int shard_index, int shard_count,
+                                        const ProgressSink& progress, const CancelToken* cancel) {
+    if (!options.use_cache) throw Error("sts --shard needs the embedding cache (the shards meet there): drop --no-cache");
+    data::StsDataset dataset = data::load_sts_dataset(options.cxc_csv, options.captions_json);
+    dataset.pairs = data::evenly_spaced_pairs(dataset.pairs, options.max_pairs);
+    const data::UniqueTexts unique = data::unique_texts(dataset);
+    StsShardOutcome out;
+    for (const std::string& spec : options.models) {
+        const ModelSpec ms = parse_model_spec(spec);
+        if (is_lexical_model(ms.model)) continue;  // nothing to embed
+        EmbedOptions eo;
+        eo.model = ms.model;
+        eo.pooling = ms.pooling.empty() ? options.pooling : ms.pooling;
+        eo.device = options.device;
+        eo.dtype = options.dtype;
+        eo.cache_root = options.cache_root;
+        eo.session = options.session;
+        eo.shard_index = shard_index;
+        eo.shard_count = shard_count;
+        try {
+            const EmbedResult r = embed_texts(unique.texts, eo, progress, cancel);
+            out.lines.push_back(spec + ": " + std::to_string(r.computed) + " computed, " + std::to_string(r.from_cache) +
+                                " from cache (shard " + std::to_string(shard_index) + "/" +
+                                std::to_string(shard_count) + " of " + std::to_string(unique.texts.size()) + " texts)");
+        } catch (const Cancelled&) {
+            throw;
+        } catch (const std::exception& e) {
+            ++out.failed;
+            out.lines.push_back(spec + ": FAILED: " + e.what());
+        }
+    }
+    return out;
+}
+
 StsResult run_sts(const StsJobOptions& options, const ProgressSink& progress, const CancelToken* cancel) {
     if (options.models.empty()) throw Error("sts: no models given (try --models lexical/jaccard lexical/tfidf)");
     auto report = [&](Stage stage, const std::string& subject, long long done, long long total) {

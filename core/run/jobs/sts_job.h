@@ -37,6 +37,17 @@ struct StsJobOptions {
     ModelSession* session = nullptr;
 };
 
+// The embedding phase of STS for shard i of n (EmbedOptions::shard_index): every neural model of
+// `options` embeds its share of the unique captions into the embedding cache; nothing is scored.
+// Once all shards ran, run_sts over the same options computes nothing and gives the unsharded
+// run's numbers. Returns one line per model ("model: k computed, m from cache" or the failure).
+struct StsShardOutcome {
+    std::vector<std::string> lines;
+    std::size_t failed = 0;
+};
+StsShardOutcome run_sts_embedding_shard(const StsJobOptions& options, int shard_index, int shard_count,
+                                        const ProgressSink& progress = {}, const CancelToken* cancel = nullptr);
+
 // The four correlations of Table 2 for one encoder, each with its bootstrap CI.
 struct StsCorrelations {
     eval::CorrelationEstimate sts_l_spearman, sts_l_pearson, sts_v_spearman, sts_v_pearson;
