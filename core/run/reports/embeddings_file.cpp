@@ -1,5 +1,6 @@
 #include "core/run/reports/embeddings_file.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -64,9 +65,6 @@ std::size_t merge_embedding_shards(const std::vector<std::string>& shard_files, 
         throw Error("merge: " + std::to_string(files.size()) + " files given for a run of " + std::to_string(count) +
                     " shards (" + first.path + " is shard " + meta(first, "shard") + ")");
     std::vector<const SafetensorsFile*> by_index(count, nullptr);
-    int64_t dim = -1;
-    std::vector<char> seen(total, 0);
-    std::vector<float> merged;
     for (const auto& f : files) {
         for (const char* key : kRunKeys)
             if (meta(f, key) != meta(first, key))
@@ -79,6 +77,28 @@ std::size_t merge_embedding_shards(const std::vector<std::string>& shard_files, 
                                                      " shards, not " + std::to_string(count));
         if (by_index[index]) throw file_error(f.path, "shard " + meta(f, "shard") + " is also " + by_index[index]->path);
         by_index[index] = &f;
+    }
+    // The sizes honestly held by the files bound what is allocated: their rows must add up to N
+    // (a hostile total_texts allocates nothing).
+    std::size_t rows_held = 0;
+    int64_t width = -1;
+    for (const auto& f : files) {
+        if (auto p = f.tensors.find("positions"); p != f.tensors.end() && p->second.shape.size() == 1)
+            rows_held += static_cast<std::size_t>(std::max<int64_t>(0, p->second.shape[0]));
+        auto e = f.tensors.find("embeddings");
+        if (e == f.tensors.end() || e->second.shape.size() != 2 || e->second.shape[0] == 0) continue;
+        if (width >= 0 && e->second.shape[1] != width)
+            throw file_error(f.path, "rows are " + std::to_string(e->second.shape[1]) + " wide, others " +
+                                         std::to_string(width));
+        width = e->second.shape[1];
+    }
+    if (rows_held != total)
+        throw Error("merge: the shards hold " + std::to_string(rows_held) + " rows, but their run had " + total_text +
+                    " texts (" + first.path + "): a shard is missing, truncated or from another run");
+    int64_t dim = -1;
+    std::vector<char> seen(total, 0);
+    std::vector<float> merged;
+    for (const auto& f : files) {
         auto e = f.tensors.find("embeddings");
         auto p = f.tensors.find("positions");
         if (e == f.tensors.end() || p == f.tensors.end())
