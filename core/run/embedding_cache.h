@@ -5,12 +5,31 @@
 //   "text_sha256" U8  [N, 32]   (SHA-256 of each text's UTF-8 bytes)
 // Jobs store one shard per finished chunk, so a cancelled or killed job leaves complete shards
 // only: the cache stays consistent and the next run resumes from what was stored.
+//
+// Several processes (and several EmbeddingCache objects in one process) may use one folder at once
+// (issue 15). The folder's files:
+//   key.json                                       the key, written once
+//   shard-<ns>-<pid>-<n>-<random>.safetensors      finished shards, never modified (older ones:
+//                                                  shard-<ns>-<n>.safetensors)
+//   shard-....safetensors.tmp.writing              a shard being written: created and flock'ed by
+//                                                  its writer, renamed to its final name when whole
+//   lock                                           flock'ed (exclusive) around each change of
+//                                                  the folder's metadata, see below
+//   corrupt/                                       shards set aside
+// There is no index or manifest file: the folder listing is the index, and a shard appears in it
+// only by an atomic rename, so readers never see half a shard and never need the lock. The lock
+// serialises the few metadata steps that must not interleave: creating (and locking) a temporary
+// shard file, writing key.json, removing temporary files of dead writers (a temporary file whose
+// own flock nobody holds), and moving a shard to corrupt/ (re-checked under the lock: only files
+// with the final shard naming, still the very file that was read). A killed process's flocks are
+// released by the kernel, so a killed writer never wedges the cache.
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace syn::run {
@@ -35,12 +54,16 @@ public:
     // other than the one most cached rows have) is not an error: it is moved aside to
     // <folder>/corrupt/<name> for a human to inspect, reported on stderr in one line, recorded in
     // set_aside(), and its rows are simply missing (recomputed and stored as a new shard by the
-    // caller). Temporary files of interrupted atomic writes ("<name>.tmp.XXXXXX") are ignored.
+    // caller). Only files named shard-*.safetensors are shards. Temporary files of other processes'
+    // writes in progress are ignored; those of dead writers ("<name>.tmp.writing" that no process
+    // holds locked) are removed; those of older versions' atomic writes ("<name>.tmp.XXXXXX") are
+    // ignored and left alone.
     // Throws syn::Error only when the folder itself cannot be created or listed.
     EmbeddingCache(const std::string& root, const EmbeddingCacheKey& key);
 
-    // Indexes shards that appeared in the folder since (written by another process); shards already
-    // read are not read again. The resident session calls it before handing the cache out.
+    // Indexes shards that appeared in the folder since (written by another process or another
+    // EmbeddingCache object); shards already read are not read again. Removes temporary files of
+    // dead writers. The resident session calls it before handing the cache out.
     void refresh();
 
     // One line per shard set aside by the constructor: "<shard>: <why>; moved to <where>".
@@ -53,6 +76,8 @@ public:
     const std::string& folder() const { return folder_; }
 
     // Stores rows (texts.size() x dim, row-major) as a new shard; texts already cached are skipped.
+    // The shard is written to "<name>.tmp.writing" (flock'ed by this process while it exists),
+    // fsynced and renamed into place; safe while other processes store into the same folder.
     void store(const std::vector<std::string>& texts, const std::vector<float>& rows, int64_t dim);
 
 private:
@@ -68,7 +93,9 @@ private:
     std::vector<std::string> set_aside_;
     std::set<std::string> indexed_;  // shard file names read (kept or set aside)
 
-    void set_aside_shard(const std::string& path, const std::string& why);
+    // `id`: (st_dev, st_ino) of the file as read; it is moved only if the path still names it.
+    void set_aside_shard(const std::string& path, const std::string& why, std::pair<uint64_t, uint64_t> id);
+    void remove_dead_writers_temp_files(const std::vector<std::string>& names);
 };
 
 }  // namespace syn::run
