@@ -10,9 +10,9 @@
 
 #include "core/io/hf_config.h"
 #include "core/io/safetensors.h"
-#include "core/io/sha256.h"
 #include "core/io/torch/tensor_bridge.h"
 #include "core/run/jobs/embed_job.h"
+#include "core/run/jobs/t2i_job.h"
 #include "models/mingpt.h"
 #include "models/registry.h"
 #include "models/taming_config.h"
@@ -85,15 +85,6 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-// run_generate's generator fingerprint (t2i_job.cpp): path, size and time of config and weights.
-std::string file_stamp(const std::string& path) {
-    std::error_code ec;
-    const auto canonical = fs::weakly_canonical(path, ec);
-    const auto size = fs::file_size(path, ec);
-    const auto time = fs::last_write_time(path, ec).time_since_epoch().count();
-    return (ec ? path : canonical.string()) + "|" + std::to_string(size) + "|" + std::to_string(time);
-}
-
 std::string taming_weights(const std::string& folder) {
     const fs::path dir(folder);
     for (const fs::path candidate : {dir / "model.safetensors", dir / "last.ckpt", dir / "checkpoints" / "last.ckpt"})
@@ -161,9 +152,7 @@ std::string write_taming(const nlohmann::json& config, const fs::path& folder) {
 
 std::string write_mapping(const std::string& path, const std::string& encoder, const std::string& pooling,
                           int64_t text_dim, int64_t gpt_width, const std::string& generator) {
-    const std::string fingerprint =
-        sha256_hex(file_stamp(models::find_taming_config(generator)) + "\n" + file_stamp(taming_weights(generator)))
-            .substr(0, 32);
+    const std::string fingerprint = run::generator_fingerprint(models::find_taming_config(generator), taming_weights(generator));
     torch::manual_seed(2);
     torch::nn::Linear linear(text_dim, gpt_width);
     TensorMap state;

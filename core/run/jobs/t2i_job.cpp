@@ -54,8 +54,16 @@ std::string file_stamp(const std::string& path) {
     return (ec ? path : canonical.string()) + "|" + std::to_string(size) + "|" + std::to_string(time);
 }
 
+}  // namespace
+
+std::string generator_fingerprint(const std::string& config_path, const std::string& checkpoint_path) {
+    return sha256_hex(file_stamp(config_path) + "\n" + file_stamp(checkpoint_path)).substr(0, 32);
+}
+
+namespace {
+
 std::string generator_fingerprint(const models::TamingModel& model) {
-    return sha256_hex(file_stamp(model.config.source) + "\n" + file_stamp(model.checkpoint)).substr(0, 32);
+    return syn::run::generator_fingerprint(model.config.source, model.checkpoint);
 }
 
 // An RGB face -> [3, R, R] float in [-1, 1] as taming's data pipeline: shortest side scaled to R

@@ -46,6 +46,10 @@ struct TrainMappingJobOptions {
     std::function<void(int64_t step, double loss)> on_step;  // every optimiser step (live loss curves)
 };
 
+// What a mapping checkpoint records of its generator (metadata "generator"): path, size and
+// modification time of the taming config and weights, hashed (not the 3.5 GB of weights).
+std::string generator_fingerprint(const std::string& config_path, const std::string& checkpoint_path);
+
 struct TrainMappingJobResult {
     std::string checkpoint;       // <out>/mapping.safetensors
     MappingTrainReport report;    // every step and epoch so far, resumed ones included
