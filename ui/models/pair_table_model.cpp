@@ -55,9 +55,26 @@ QString simple_case_fold(const QString& text) {
 }
 }  // namespace
 
+namespace {
+bool same_pair_texts(const syn::data::StsDataset& a, const syn::data::StsDataset& b) {
+    if (&a == &b) return true;
+    if (a.pairs.size() != b.pairs.size()) return false;
+    for (std::size_t i = 0; i < a.pairs.size(); ++i) {
+        const auto& x = a.pairs[i];
+        const auto& y = b.pairs[i];
+        if (x.text1 != y.text1 || x.text2 != y.text2 || x.sampling_method != y.sampling_method) return false;
+    }
+    return true;
+}
+}  // namespace
+
 void PairTableModel::setScores(std::shared_ptr<const syn::data::StsDataset> dataset,
                                std::vector<EncoderScores> encoders) {
     beginResetModel();
+    // An STS result carries its own copy of the loaded pairs: when the texts are the same, the
+    // strings converted for the loaded data are kept (the conversion and case folding of 88k
+    // captions is most of what showing a result costs the GUI thread).
+    const bool same_texts = dataset_ && dataset && same_pair_texts(*dataset_, *dataset);
     dataset_ = std::move(dataset);
     result_.reset();
     encoders_.clear();
@@ -67,6 +84,11 @@ void PairTableModel::setScores(std::shared_ptr<const syn::data::StsDataset> data
         if (e.scores.size() == n) encoders_.push_back(std::move(e));
     }
     computeDisagreement();
+    if (same_texts) {
+        sort_ranks_.clear();
+        endResetModel();
+        return;
+    }
     // Converted once here rather than on every filter pass, sort comparison and paint.
     text1_.resize(n);
     text2_.resize(n);
