@@ -65,13 +65,7 @@ int main(int argc, char** argv) {
     int64_t stop_tokens = 0;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) {
-                std::fprintf(stderr, "%s needs a value\n", a.c_str());
-                std::exit(2);
-            }
-            return argv[++i];
-        };
+        auto value = [&] { return syn::bench::option_value(argc, argv, i); };
         if (a == "--work") work = value();
         else if (a == "--encoder") encoder_choice = value();
         else if (a == "--dtype") dtype = value();

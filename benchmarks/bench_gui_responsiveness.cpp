@@ -202,13 +202,7 @@ int main(int argc, char** argv) {
     int timeout_s = 900;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) {
-                std::fprintf(stderr, "%s needs a value\n", a.c_str());
-                std::exit(2);
-            }
-            return argv[++i];
-        };
+        auto value = [&] { return syn::bench::option_value(argc, argv, i); };
         if (a == "--work") work = value();
         else if (a == "--sts-pairs") sts_pairs = std::stoi(value());
         else if (a == "--no-generate") generate = false;

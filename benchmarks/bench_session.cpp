@@ -56,13 +56,7 @@ int main(int argc, char** argv) {
     fs::path work = fs::is_directory("/work") ? fs::path("/work/bench-work") : fs::temp_directory_path() / "syn_bench";
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) {
-                std::fprintf(stderr, "%s needs a value\n", a.c_str());
-                std::exit(2);
-            }
-            return argv[++i];
-        };
+        auto value = [&] { return syn::bench::option_value(argc, argv, i); };
         if (a == "--captions") max_captions = std::stoul(value());
         else if (a == "--searches") searches = std::stoi(value());
         else if (a == "--dtype") dtype = value();

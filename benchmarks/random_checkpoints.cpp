@@ -23,6 +23,14 @@ namespace fs = std::filesystem;
 
 namespace syn::bench {
 
+std::string option_value(int argc, char** argv, int& i) {
+    if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", argv[i]);
+        std::exit(2);
+    }
+    return argv[++i];
+}
+
 std::string shared_dir() {
     const char* v = std::getenv("SYNESTHESIA_SHARED");
     return v && *v ? v : SYN_DEFAULT_SHARED_DIR;

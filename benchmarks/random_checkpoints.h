@@ -22,6 +22,9 @@
 namespace syn::bench {
 
 // $SYNESTHESIA_SHARED, else the shared folder beside the repository (compiled in).
+// The value after option argv[i] (advancing i); exits with status 2 naming the option when absent.
+std::string option_value(int argc, char** argv, int& i);
+
 std::string shared_dir();
 
 struct RandomModel {

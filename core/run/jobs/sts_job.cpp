@@ -59,6 +59,19 @@ std::string utc_timestamp() {
     return buf;
 }
 
+// How STS embeds with one model of the run.
+EmbedOptions embed_options(const ModelSpec& ms, const StsJobOptions& options) {
+    EmbedOptions eo;
+    eo.model = ms.model;
+    eo.pooling = ms.pooling.empty() ? options.pooling : ms.pooling;
+    eo.device = options.device;
+    eo.dtype = options.dtype;
+    eo.use_cache = options.use_cache;
+    eo.cache_root = options.cache_root;
+    eo.session = options.session;
+    return eo;
+}
+
 // Scores every pair with one model (a "model[:pooling]" entry), filling `run`; throws on failure.
 // `requested_pooling` is set to the pooling asked for, for the failure record.
 void evaluate_encoder(const std::string& spec, const StsJobOptions& options, const std::vector<data::StsPair>& pairs,
@@ -86,15 +99,7 @@ void evaluate_encoder(const std::string& spec, const StsJobOptions& options, con
         run.computed = unique.texts.size();
         if (progress) progress({Stage::scoring, ms.model, 1, 1});
     } else {
-        EmbedOptions eo;
-        eo.model = ms.model;
-        eo.pooling = ms.pooling.empty() ? options.pooling : ms.pooling;
-        eo.device = options.device;
-        eo.dtype = options.dtype;
-        eo.use_cache = options.use_cache;
-        eo.cache_root = options.cache_root;
-        eo.session = options.session;
-        EmbedResult emb = embed_texts(unique.texts, eo, progress, cancel);
+        EmbedResult emb = embed_texts(unique.texts, embed_options(ms, options), progress, cancel);
         run.scores.resize(pairs.size());
         for (size_t i = 0; i < pairs.size(); ++i)
             run.scores[i] = cosine_rows(emb.rows, emb.dim, unique.index1[i], unique.index2[i]);
@@ -126,13 +131,7 @@ StsShardOutcome run_sts_embedding_shard(const StsJobOptions& options, int shard_
     for (const std::string& spec : options.models) {
         const ModelSpec ms = parse_model_spec(spec);
         if (is_lexical_model(ms.model)) continue;  // nothing to embed
-        EmbedOptions eo;
-        eo.model = ms.model;
-        eo.pooling = ms.pooling.empty() ? options.pooling : ms.pooling;
-        eo.device = options.device;
-        eo.dtype = options.dtype;
-        eo.cache_root = options.cache_root;
-        eo.session = options.session;
+        EmbedOptions eo = embed_options(ms, options);
         eo.shard_index = shard_index;
         eo.shard_count = shard_count;
         try {
