@@ -154,6 +154,29 @@ private slots:
         QCOMPARE(tree->topLevelItem(0)->childCount(), 3);
         QCOMPARE(tree->topLevelItem(0)->child(0)->text(2), QString("a dog runs on the beach"));
 
+        // A newer search supersedes a queued one: behind a running job, "a cat" is queued, then
+        // "dog on the beach" replaces it; only the newer answer is shown and the box ends idle.
+        std::atomic<bool> release{false};
+        window.worker()->submit(nullptr, "blocker", [&release](const syn::run::ProgressSink&, const syn::run::CancelToken*) {
+            while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            return 0;
+        });
+        prompt.clear();
+        QSignalSpy cancelled(window.worker(), &syn::ui::ComputeWorker::jobCancelled);
+        const int older = window.searchPrompt("a cat", 3);
+        const int newer = window.searchPrompt("dog on the beach", 3);
+        QVERIFY(older > 0 && newer > older);
+        QVERIFY(window.promptPanel()->busy());
+        release = true;
+        QTRY_COMPARE_WITH_TIMEOUT(prompt.count(), 2, 20000);
+        QCOMPARE(prompt.at(0).at(0).toBool(), false);  // the superseded one
+        QCOMPARE(prompt.at(1).at(0).toBool(), true);
+        QCOMPARE(cancelled.count(), 1);
+        QCOMPARE(cancelled.first().at(0).toInt(), older);
+        QVERIFY(cancelled.first().at(1).toBool());
+        QVERIFY(!window.promptPanel()->busy());
+        QCOMPARE(tree->topLevelItem(0)->child(0)->text(2), QString("a dog runs on the beach"));
+
         // Exports through the window.
         QVERIFY(window.exportPlot(window.scatter()->plot(), tmp.path() + "/scatter.svg", {800, 600, 96}));
         QVERIFY(window.exportPlot(window.table2()->plot(), tmp.path() + "/t2.pdf", {800, 600, 96}));

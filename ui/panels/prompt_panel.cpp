@@ -25,7 +25,7 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
     k_->setPrefix("top ");
     k_->setToolTip("Captions listed per encoder");
     search_ = new QPushButton(QIcon(":/icons/search.svg"), "Find", this);
-    search_->setToolTip("Find the nearest captions (Enter)");
+    search_->setToolTip("Find the nearest captions (Enter); a new search replaces one still running");
     auto request = [this] {
         if (!prompt_->text().trimmed().isEmpty()) emit searchRequested(prompt_->text().trimmed(), k_->value());
     };
@@ -77,7 +77,8 @@ void PromptPanel::setPrompt(const QString& text) { prompt_->setText(text); }
 int PromptPanel::neighbours() const { return k_->value(); }
 
 void PromptPanel::setBusy(bool busy) {
-    search_->setEnabled(!busy);
+    // Find stays enabled: a new search supersedes the running one (only the latest prompt counts).
+    busy_ = busy;
     if (busy) status_->setText("Searching on the compute thread…");
 }
 

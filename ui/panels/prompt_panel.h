@@ -25,6 +25,7 @@ public:
     void setPrompt(const QString& text);
     int neighbours() const;
     void setBusy(bool busy);
+    bool busy() const { return busy_; }
     void showResult(const PromptResult& result);
     void showMessage(const QString& text);
     QTreeWidget* results() const { return results_; }
@@ -42,6 +43,7 @@ private:
     QTreeWidget* results_;
     QLabel* status_;
     FaceGenerationPanel* faces_;
+    bool busy_ = false;
 };
 
 }  // namespace syn::ui
