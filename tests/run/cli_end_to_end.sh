@@ -73,8 +73,27 @@ grep -q "2 files given for a run of 3 shards" "$WORK/short.stderr" || fail "merg
 grep -q "shard 0/3 is also" "$WORK/twice.stderr" || fail "duplicate shard not named: $(cat "$WORK/twice.stderr")"
 "$BIN" embed --model "$FIX/models/tiny-bert" --in "$WORK/lines.txt" --shard 3/3 --out "$WORK/bad.safetensors" 2> "$WORK/badshard.stderr"
 [ $? -eq 1 ] && grep -q "expected i/n with 0 <= i < n" "$WORK/badshard.stderr" || fail "--shard 3/3: $(cat "$WORK/badshard.stderr")"
+# Hostile metadata: shards claiming 10^14 texts are refused by the rows they hold, under a 1 GiB
+# address-space limit (nothing is allocated for the claimed size).
+python3 - "$WORK" <<'PY'
+import json, struct, sys
+for i in range(3):
+    path = "%s/shard%d.safetensors" % (sys.argv[1], i)
+    raw = open(path, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    header["__metadata__"]["total_texts"] = "100000000000000"
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    open("%s/hostile%d.safetensors" % (sys.argv[1], i), "wb").write(struct.pack("<Q", len(text)) + text + raw[8 + n:])
+PY
+(ulimit -v 1048576; "$BIN" merge "$WORK"/hostile0.safetensors "$WORK"/hostile1.safetensors "$WORK"/hostile2.safetensors \
+  --out "$WORK/hostile.safetensors" 2> "$WORK/hostile.stderr")
+[ $? -eq 1 ] && grep -q "the shards hold 157 rows, but their run had 100000000000000 texts" "$WORK/hostile.stderr" \
+  || fail "hostile total_texts: $(cat "$WORK/hostile.stderr")"
 set -e
-[ ! -e "$WORK/short.safetensors" ] && [ ! -e "$WORK/twice.safetensors" ] || fail "a refused merge wrote its output"
+[ ! -e "$WORK/short.safetensors" ] && [ ! -e "$WORK/twice.safetensors" ] && [ ! -e "$WORK/hostile.safetensors" ] \
+  || fail "a refused merge wrote its output"
 # sts --shard: the shards fill a fresh cache; the unsharded sts then computes nothing and its table
 # equals a run from scratch.
 for i in 0 1; do
