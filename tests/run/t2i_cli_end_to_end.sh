@@ -54,6 +54,26 @@ GEN=(generate --generator "$FIX/models/tiny-taming" --mapping "$WORK/mapping/map
 [ "$(wc -l < "$WORK/gen1/images.jsonl")" = 4 ] || fail "expected 4 manifest lines"
 for f in "$WORK"/gen1/*.png; do cmp -s "$f" "$WORK/gen2/$(basename "$f")" || fail "same seed, different image: $f"; done
 cmp -s "$WORK/gen1/p0_seed1.png" "$WORK/gen1/p0_seed2.png" && fail "seeds 1 and 2 gave the same image"
+# Sharded (issue 15): 3 prompts x 2 seeds in batches of 1 over 3 shards, merged, are the unsharded
+# run's PNGs and images.jsonl byte for byte; a missing shard is refused by name.
+GEN3=("${GEN[@]}" --prompt "an old man with glasses" --batch 1)
+"$BIN" "${GEN3[@]}" --out "$WORK/gen-whole" 2> /dev/null || fail "unsharded generate"
+for i in 0 1 2; do
+  "$BIN" "${GEN3[@]}" --shard "$i/3" --out "$WORK/gen-shard$i" 2> "$WORK/gen-shard$i.log" \
+    || { cat "$WORK/gen-shard$i.log"; fail "generate --shard $i/3"; }
+  [ "$(wc -l < "$WORK/gen-shard$i/images.jsonl")" = 2 ] || fail "shard $i/3 should hold 2 of the 6 faces"
+done
+"$BIN" merge "$WORK/gen-shard2" "$WORK/gen-shard0" "$WORK/gen-shard1" --out "$WORK/gen-merged" 2> "$WORK/gen-merge.log" \
+  || { cat "$WORK/gen-merge.log"; fail "merge of generate shards"; }
+for f in "$WORK"/gen-whole/*.png "$WORK/gen-whole/images.jsonl"; do
+  cmp -s "$f" "$WORK/gen-merged/$(basename "$f")" || fail "merged shards differ from the unsharded run: $(basename "$f")"
+done
+[ "$(ls "$WORK"/gen-merged/*.png | wc -l)" = 6 ] || fail "the merged folder should hold 6 faces"
+if "$BIN" merge "$WORK/gen-shard0" "$WORK/gen-shard1" --out "$WORK/gen-short" 2> "$WORK/gen-short.log"; then
+  fail "a merge of 2 of 3 shards was accepted"
+fi
+grep -q "2 folders given for a run of 3 shards" "$WORK/gen-short.log" || fail "merge message: $(cat "$WORK/gen-short.log")"
+[ ! -e "$WORK/gen-short" ] || fail "a refused merge left a folder"
 # Prompts from the data set: one caption of each of the first 3 faces.
 "$BIN" generate --generator "$FIX/models/tiny-taming" --mapping "$WORK/mapping/mapping.safetensors" --data "$WORK/faces" \
   --split train --max-images 3 --device cpu --out "$WORK/gen3" 2> "$WORK/gen3.log" || { cat "$WORK/gen3.log"; fail "generate --data"; }

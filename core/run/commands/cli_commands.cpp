@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <exception>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -20,6 +21,7 @@
 #include "core/run/device_choice.h"
 #include "core/run/commands/celeba_captions_command.h"
 #include "core/run/jobs/embed_job.h"
+#include "core/run/jobs/t2i_job.h"
 #include "core/run/commands/glue_command.h"
 #include "core/run/model_description.h"
 #include "core/run/commands/fetch_command.h"
@@ -159,10 +161,16 @@ int cli_main(int argc, char** argv, const FigureWriter& figures) {
     // merge
     std::vector<std::string> merge_in;
     std::string merge_out;
-    auto* merge = app.add_subcommand("merge", "Join the outputs of `embed --shard i/n` into the unsharded output");
-    merge->add_option("shards", merge_in, "The n shard files (any order)")->required();
-    merge->add_option("--out", merge_out, "Output .safetensors (what embed without --shard writes)")->required();
+    auto* merge = app.add_subcommand("merge", "Join the outputs of `embed --shard i/n` or `generate --shard i/n`");
+    merge->add_option("shards", merge_in, "The n shard files or folders (any order)")->required();
+    merge->add_option("--out", merge_out, "What the unsharded run writes: a .safetensors file or an output folder")->required();
     merge->callback([&] {
+        if (std::filesystem::is_directory(merge_in.front())) {
+            check_output_folder(merge_out);
+            const std::size_t n = merge_generation_shards(merge_in, merge_out);
+            std::fprintf(stderr, "%zu shards, %zu faces -> %s\n", merge_in.size(), n, merge_out.c_str());
+            return;
+        }
         check_output_file(merge_out);
         const std::size_t n = merge_embedding_shards(merge_in, merge_out);
         std::fprintf(stderr, "%zu shards, %zu texts -> %s\n", merge_in.size(), n, merge_out.c_str());

@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <tuple>
 
 #include "core/data/mm_celeba_hq.h"
 #include "core/io/errors.h"
 #include "core/io/output_folder.h"
+#include "core/run/jobs/embed_job.h"  // parse_shard
 #include "core/run/progress.h"
 #include "core/run/jobs/t2i_job.h"
 #include "core/run/reports/text_formats.h"
@@ -68,6 +70,7 @@ void add_generate(CLI::App& app) {
         GenerateJobOptions o;
         std::vector<std::string> prompts;
         std::string prompt_file;
+        std::string shard;  // "i/n"
         std::string data, split = "test";
         std::size_t max_images = 0;
         std::size_t caption_index = 0;
@@ -102,7 +105,10 @@ void add_generate(CLI::App& app) {
     cmd->add_option("--device", o.device, "auto, cpu, cuda, cuda:N")->capture_default_str();
     cmd->add_option("--dtype", o.dtype, "GPT dtype: auto (bfloat16 on CUDA and on CPUs with AMX-BF16/AVX512-BF16, else float32), float32, bfloat16, float16 (CUDA)")->capture_default_str();
     cmd->add_option("--out", o.out_dir, "Output folder (PNGs + images.jsonl)")->required();
+    cmd->add_option("--shard", st->shard,
+                    "i/n: every n-th sampling batch only (with shard.json); `synesthesia merge` joins the n folders");
     cmd->callback([st] {
+        if (!st->shard.empty()) std::tie(st->o.shard_index, st->o.shard_count) = parse_shard(st->shard);
         st->o.prompts = st->prompts;
         if (!st->prompt_file.empty())
             for (auto& p : read_text_lines(st->prompt_file, /*skip_blank=*/true)) st->o.prompts.push_back(std::move(p));

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <unistd.h>
@@ -31,6 +32,7 @@
 #include "core/run/embedding_cache.h"
 #include "core/run/jobs/generate.h"
 #include "core/run/jobs/train_mapping.h"
+#include "core/run/reports/text_formats.h"
 #include "models/clip_image.h"
 #include "models/prefix_mapping.h"
 #include "models/taming_config.h"
@@ -374,6 +376,10 @@ GenerateJobResult run_generate(const GenerateJobOptions& o, const ProgressSink& 
     if (o.prompts.empty()) throw Error("generate: no prompts given");
     if (o.seeds.empty()) throw Error("generate: no seeds given");
     if (o.batch <= 0) throw Error("generate: batch must be positive");
+    const bool sharded = o.shard_count > 1;
+    if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count)
+        throw Error("generate: shard " + std::to_string(o.shard_index) + "/" + std::to_string(o.shard_count) +
+                    " is not i/n with 0 <= i < n");
     const MappingInfo info = read_mapping_info(o.mapping);
     const DeviceChoice dc = choose_device(o.device, o.dtype);
     GenerateJobResult result;
@@ -429,6 +435,8 @@ GenerateJobResult run_generate(const GenerateJobOptions& o, const ProgressSink& 
     result.faces.resize(static_cast<std::size_t>(prompts * seeds));
     const int64_t total = prompts * seeds;
     int64_t done = 0;
+    std::vector<char> made(static_cast<std::size_t>(total), sharded ? 0 : 1);
+    std::size_t batch_number = 0;
     torch::NoGradGuard no_grad;
     for (int64_t s = 0; s < seeds; ++s) {
         const uint64_t seed = o.seeds[s];
@@ -439,6 +447,11 @@ GenerateJobResult run_generate(const GenerateJobOptions& o, const ProgressSink& 
         }
         for (int64_t begin = 0; begin < prompts; begin += o.batch) {
             const int64_t count = std::min(o.batch, prompts - begin);
+            if (sharded && batch_number++ % static_cast<std::size_t>(o.shard_count) !=
+                               static_cast<std::size_t>(o.shard_index)) {
+                done += count;  // another shard's batch
+                continue;
+            }
             SampleRequest request;
             request.prefix = mapping.forward(vectors.narrow(0, begin, count).to(dc.device)).to(dc.dtype);
             // Every row draws from the same seed, so an image depends on its prompt and seed only.
@@ -452,6 +465,7 @@ GenerateJobResult run_generate(const GenerateJobOptions& o, const ProgressSink& 
                 };
             auto images = generate_images(*model.gpt, *model.vqgan, request, sampling, cancel, inner);
             for (int64_t r = 0; r < count; ++r) {
+                made[static_cast<std::size_t>((begin + r) * seeds + s)] = 1;
                 GeneratedFace& face = result.faces[static_cast<std::size_t>((begin + r) * seeds + s)];
                 face.prompt = o.prompts[begin + r];
                 face.seed = seed;
@@ -471,6 +485,7 @@ GenerateJobResult run_generate(const GenerateJobOptions& o, const ProgressSink& 
         StagedOutputFolder staged(o.out_dir);
         std::string manifest;
         for (std::size_t i = 0; i < result.faces.size(); ++i) {
+            if (!made[i]) continue;
             GeneratedFace& face = result.faces[i];
             const std::string name = "p" + std::to_string(i / std::size_t(seeds)) + "_seed" + std::to_string(face.seed) + ".png";
             face.path = (fs::path(staged.path()) / name).string();
@@ -488,12 +503,97 @@ GenerateJobResult run_generate(const GenerateJobOptions& o, const ProgressSink& 
         }
         result.manifest = (fs::path(staged.path()) / "images.jsonl").string();
         write_file_atomically(result.manifest, manifest);
+        if (sharded) {
+            json shard = {{"shard", std::to_string(o.shard_index) + "/" + std::to_string(o.shard_count)},
+                          {"faces", total}, {"seeds", o.seeds}, {"prompts", prompts},
+                          {"encoder", result.encoder}, {"pooling", result.pooling}, {"mapping", o.mapping}};
+            write_file_atomically((fs::path(staged.path()) / "shard.json").string(), shard.dump(2) + "\n");
+        }
         staged.commit();
         result.manifest = staged.final_path_of(result.manifest);
-        for (GeneratedFace& face : result.faces) face.path = staged.final_path_of(face.path);
+        for (GeneratedFace& face : result.faces)
+            if (!face.path.empty()) face.path = staged.final_path_of(face.path);
+    }
+    if (sharded) {  // only this shard's faces
+        std::vector<GeneratedFace> mine;
+        for (std::size_t i = 0; i < result.faces.size(); ++i)
+            if (made[i]) mine.push_back(std::move(result.faces[i]));
+        result.faces = std::move(mine);
     }
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return result;
+}
+
+std::size_t merge_generation_shards(const std::vector<std::string>& shard_dirs, const std::string& out_dir) {
+    if (shard_dirs.empty()) throw Error("merge: no shard folders given");
+    struct Shard {
+        std::string dir;
+        json meta;
+        std::vector<std::string> lines;
+    };
+    std::vector<Shard> shards;
+    for (const auto& dir : shard_dirs) {
+        const std::string meta_path = (fs::path(dir) / "shard.json").string();
+        if (!fs::is_regular_file(meta_path)) throw file_error(dir, "not a `generate --shard` folder: no shard.json");
+        Shard sh{dir, json::parse(read_file(meta_path), nullptr, false), {}};
+        if (!sh.meta.is_object() || !sh.meta.contains("shard") || !sh.meta["shard"].is_string() ||
+            !sh.meta.contains("faces") || !sh.meta["faces"].is_number_unsigned())
+            throw file_error(meta_path, "not a shard description (needs \"shard\": \"i/n\" and \"faces\")");
+        sh.lines = read_text_lines((fs::path(dir) / "images.jsonl").string(), /*skip_blank=*/true);
+        shards.push_back(std::move(sh));
+    }
+    const Shard& first = shards.front();
+    const int count = parse_shard(first.meta["shard"].get<std::string>()).second;
+    if (static_cast<int>(shards.size()) != count)
+        throw Error("merge: " + std::to_string(shards.size()) + " folders given for a run of " + std::to_string(count) +
+                    " shards (" + first.dir + " is shard " + first.meta["shard"].get<std::string>() + ")");
+    const std::size_t total = first.meta["faces"].get<std::size_t>();
+    std::size_t lines_held = 0;
+    std::vector<const Shard*> by_index(count, nullptr);
+    for (const auto& sh : shards) {
+        for (const char* key : {"faces", "seeds", "prompts", "encoder", "pooling", "mapping"})
+            if (sh.meta.value(key, json()) != first.meta.value(key, json()))
+                throw file_error(sh.dir, std::string("shard.json '") + key + "' differs from " + first.dir +
+                                             "'s: shards of other runs");
+        const auto [index, n] = parse_shard(sh.meta["shard"].get<std::string>());
+        if (n != count) throw file_error(sh.dir, "is a shard of a run of " + std::to_string(n) + " shards, not " + std::to_string(count));
+        if (by_index[index]) throw file_error(sh.dir, "shard " + sh.meta["shard"].get<std::string>() + " is also " + by_index[index]->dir);
+        by_index[index] = &sh;
+        lines_held += sh.lines.size();
+    }
+    if (lines_held != total)
+        throw Error("merge: the shards hold " + std::to_string(lines_held) + " faces, but their run made " +
+                    std::to_string(total) + " (" + first.dir + "): a shard is missing, cut short or from another run");
+    // Face i of the unsharded run is file p<i / seeds>_seed<seed>.png: its place in images.jsonl.
+    const std::vector<uint64_t> seeds = first.meta.value("seeds", std::vector<uint64_t>{});
+    if (seeds.empty()) throw file_error(first.dir, "shard.json has no seeds");
+    std::map<std::string, std::size_t> index_of;
+    for (std::size_t i = 0; i < total; ++i)
+        index_of["p" + std::to_string(i / seeds.size()) + "_seed" + std::to_string(seeds[i % seeds.size()]) + ".png"] = i;
+    std::vector<std::pair<const Shard*, std::string>> ordered(total);
+    std::vector<char> seen(total, 0);
+    for (const auto& sh : shards) {
+        for (const auto& line : sh.lines) {
+            const json face = json::parse(line, nullptr, false);
+            const std::string file = face.is_object() ? face.value("file", std::string()) : std::string();
+            auto it = index_of.find(file);
+            if (it == index_of.end()) throw file_error(sh.dir, "images.jsonl names '" + file + "', no face of this run");
+            if (seen[it->second]) throw file_error(sh.dir, file + " is in two shards");
+            seen[it->second] = 1;
+            ordered[it->second] = {&sh, line};
+        }
+    }
+    StagedOutputFolder staged(out_dir);
+    std::string manifest;
+    for (std::size_t i = 0; i < total; ++i) {
+        const json face = json::parse(ordered[i].second);
+        const std::string file = face["file"].get<std::string>();
+        fs::copy_file(fs::path(ordered[i].first->dir) / file, fs::path(staged.path()) / file);
+        manifest += ordered[i].second + "\n";
+    }
+    write_file_atomically((fs::path(staged.path()) / "images.jsonl").string(), manifest);
+    staged.commit();
+    return total;
 }
 
 }  // namespace syn::run

@@ -88,6 +88,11 @@ struct GenerateJobOptions {
     std::string dtype = "auto";         // GPT dtype: auto (see device_choice.h), float32, bfloat16, float16 (CUDA)
     std::string out_dir;                // PNGs + images.jsonl; "" = keep in memory only
     ModelSession* session = nullptr;    // keeps the generator and encoder resident (session.h); null = load here
+    // Shard i of n (0-based; 1 = not sharded): every n-th sampling batch of the unsharded run, so
+    // the shards' faces are the unsharded run's; out_dir then gets those faces, their
+    // images.jsonl lines and shard.json, and merge_generation_shards joins the n folders.
+    int shard_index = 0;
+    int shard_count = 1;
 };
 
 struct GeneratedFace {
@@ -106,6 +111,11 @@ struct GenerateJobResult {
     std::vector<std::string> warnings;  // e.g. the mapping was trained against another generator file
     double seconds = 0.0;
 };
+
+// Joins the out folders of `generate --shard i/n` into `out_dir` (staged: all or nothing): the PNGs
+// and images.jsonl of the unsharded run, byte for byte. Refused by name: a folder without
+// shard.json, shards of another run, a shard missing or given twice, a face missing. Returns the faces.
+std::size_t merge_generation_shards(const std::vector<std::string>& shard_dirs, const std::string& out_dir);
 
 // Progress stages: "embedding", "sampling", "decoding".
 GenerateJobResult run_generate(const GenerateJobOptions& options, const ProgressSink& progress = {},
