@@ -32,29 +32,17 @@ long long product(const std::vector<int64_t>& shape) {
 // Hidden size, layers and positions through the models' own config readers, which validate every
 // size and name the key (and the config file) when one is wrong.
 void read_shape(const HfConfig& config, models::Family family, ModelDescription& d) {
+    // BERT, CLIP and SigLIP configs name these three sizes alike.
+    auto take = [&d](const auto& c) {
+        d.hidden_size = c.hidden_size;
+        d.layers = c.num_hidden_layers;
+        d.max_positions = c.max_position_embeddings;
+    };
     switch (family) {
         case models::Family::bert:
-        case models::Family::roberta: {
-            const auto c = models::BertConfig::from_hf(config, family == models::Family::roberta);
-            d.hidden_size = c.hidden_size;
-            d.layers = c.num_hidden_layers;
-            d.max_positions = c.max_position_embeddings;
-            return;
-        }
-        case models::Family::clip_text: {
-            const auto c = models::ClipTextConfig::from_hf(config);
-            d.hidden_size = c.hidden_size;
-            d.layers = c.num_hidden_layers;
-            d.max_positions = c.max_position_embeddings;
-            return;
-        }
-        case models::Family::siglip_text: {
-            const auto c = models::SiglipTextConfig::from_hf(config);
-            d.hidden_size = c.hidden_size;
-            d.layers = c.num_hidden_layers;
-            d.max_positions = c.max_position_embeddings;
-            return;
-        }
+        case models::Family::roberta: take(models::BertConfig::from_hf(config, family == models::Family::roberta)); return;
+        case models::Family::clip_text: take(models::ClipTextConfig::from_hf(config)); return;
+        case models::Family::siglip_text: take(models::SiglipTextConfig::from_hf(config)); return;
         case models::Family::t5: {
             const auto c = models::T5Config::from_hf(config);
             d.hidden_size = c.d_model;

@@ -565,31 +565,38 @@ std::size_t merge_generation_shards(const std::vector<std::string>& shard_dirs, 
         throw Error("merge: the shards hold " + std::to_string(lines_held) + " faces, but their run made " +
                     std::to_string(total) + " (" + first.dir + "): a shard is missing, cut short or from another run");
     // Face i of the unsharded run is file p<i / seeds>_seed<seed>.png: its place in images.jsonl.
-    const std::vector<uint64_t> seeds = first.meta.value("seeds", std::vector<uint64_t>{});
-    if (seeds.empty()) throw file_error(first.dir, "shard.json has no seeds");
+    std::vector<uint64_t> seeds;
+    if (first.meta.contains("seeds") && first.meta["seeds"].is_array())
+        for (const auto& s : first.meta["seeds"])
+            if (s.is_number_unsigned()) seeds.push_back(s.get<uint64_t>());
+    if (seeds.empty() || seeds.size() != first.meta["seeds"].size())
+        throw file_error(first.dir, "shard.json: 'seeds' must be a non-empty list of seeds");
     std::map<std::string, std::size_t> index_of;
     for (std::size_t i = 0; i < total; ++i)
         index_of["p" + std::to_string(i / seeds.size()) + "_seed" + std::to_string(seeds[i % seeds.size()]) + ".png"] = i;
-    std::vector<std::pair<const Shard*, std::string>> ordered(total);
+    struct Placed {
+        const Shard* shard = nullptr;
+        std::string file, line;
+    };
+    std::vector<Placed> ordered(total);
     std::vector<char> seen(total, 0);
     for (const auto& sh : shards) {
         for (const auto& line : sh.lines) {
             const json face = json::parse(line, nullptr, false);
-            const std::string file = face.is_object() ? face.value("file", std::string()) : std::string();
+            const std::string file =
+                face.is_object() && face.contains("file") && face["file"].is_string() ? face["file"].get<std::string>() : "";
             auto it = index_of.find(file);
             if (it == index_of.end()) throw file_error(sh.dir, "images.jsonl names '" + file + "', no face of this run");
             if (seen[it->second]) throw file_error(sh.dir, file + " is in two shards");
             seen[it->second] = 1;
-            ordered[it->second] = {&sh, line};
+            ordered[it->second] = {&sh, file, line};
         }
     }
     StagedOutputFolder staged(out_dir);
     std::string manifest;
-    for (std::size_t i = 0; i < total; ++i) {
-        const json face = json::parse(ordered[i].second);
-        const std::string file = face["file"].get<std::string>();
-        fs::copy_file(fs::path(ordered[i].first->dir) / file, fs::path(staged.path()) / file);
-        manifest += ordered[i].second + "\n";
+    for (const Placed& face : ordered) {
+        fs::copy_file(fs::path(face.shard->dir) / face.file, fs::path(staged.path()) / face.file);
+        manifest += face.line + "\n";
     }
     write_file_atomically((fs::path(staged.path()) / "images.jsonl").string(), manifest);
     staged.commit();

@@ -95,9 +95,9 @@ std::size_t merge_embedding_shards(const std::vector<std::string>& shard_files, 
     if (rows_held != total)
         throw Error("merge: the shards hold " + std::to_string(rows_held) + " rows, but their run had " + total_text +
                     " texts (" + first.path + "): a shard is missing, truncated or from another run");
-    int64_t dim = -1;
+    const int64_t dim = std::max<int64_t>(width, 0);  // one width, checked above
     std::vector<char> seen(total, 0);
-    std::vector<float> merged;
+    std::vector<float> merged(total * static_cast<std::size_t>(dim));
     for (const auto& f : files) {
         auto e = f.tensors.find("embeddings");
         auto p = f.tensors.find("positions");
@@ -108,12 +108,6 @@ std::size_t merge_embedding_shards(const std::vector<std::string>& shard_files, 
         if (rows.dtype != DType::F32 || rows.shape.size() != 2 || positions.dtype != DType::I64 ||
             positions.shape.size() != 1 || positions.shape[0] != rows.shape[0])
             throw file_error(f.path, "'embeddings' must be F32 [k, D] and 'positions' I64 [k]");
-        if (rows.shape[0] > 0) {
-            if (dim >= 0 && rows.shape[1] != dim)
-                throw file_error(f.path, "rows are " + std::to_string(rows.shape[1]) + " wide, others " + std::to_string(dim));
-            dim = rows.shape[1];
-            if (merged.empty()) merged.assign(total * static_cast<std::size_t>(dim), 0.0f);
-        }
         for (int64_t k = 0; k < positions.shape[0]; ++k) {
             int64_t pos;
             std::memcpy(&pos, positions.data + k * sizeof(int64_t), sizeof pos);
@@ -133,7 +127,7 @@ std::size_t merge_embedding_shards(const std::vector<std::string>& shard_files, 
     whole.pooling_reason = meta(first, "pooling_reason");
     whole.dtype = meta(first, "dtype");
     whole.device = meta(first, "device");
-    whole.dim = std::max<int64_t>(dim, 0);
+    whole.dim = dim;
     whole.rows = std::move(merged);
     write_embeddings_file(out, whole, total, meta(first, "source"), "");
     return total;
