@@ -33,6 +33,8 @@ PKGS=(
   libcli11-dev libboost-math-dev libyaml-cpp-dev libcurl4-openssl-dev
   libgtest-dev
   python3
+  # Distributed training: the Gloo headers libtorch's c10d ProcessGroupGloo is declared with.
+  libgloo-dev
 )
 if [ "$NO_LIBTORCH" != 1 ]; then PKGS+=(libtorch-dev); fi
 if [ "$ENGINE_ONLY" != 1 ]; then
@@ -44,6 +46,8 @@ if [ "$ENGINE_ONLY" != 1 ]; then
     xvfb xauth fonts-dejavu-core desktop-file-utils
     # scripts/fuzz.sh and scripts/check-sanitizers.sh (libFuzzer, ASan/UBSan runtimes).
     clang libclang-rt-14-dev
+    # The cluster test: a one-node Slurm (slurmctld + slurmd) and munge, started by the test itself.
+    slurm-wlm munge
   )
 fi
 
