@@ -84,6 +84,57 @@ grep -q "$(head -1 "$WORK/faces/text/0.txt")" "$WORK/gen3/images.jsonl" || fail 
   > "$WORK/score.md" 2> "$WORK/score.log" || { cat "$WORK/score.log"; fail "score"; }
 [ -f "$WORK/score/table3.md" ] || fail "no table3.md"
 grep -qi "not computed" "$WORK/score/table3.md" || fail "IS without weights must say 'not computed'"
+# score --shard (issue 15): 10 faces (one corrupt) in batches of 2 over 3 shards, shard 0 also the
+# ground-truth row; merged, table3.* and score_manifest.json are the unsharded run's byte for byte.
+cp -r "$WORK/gen1" "$WORK/gen-bad"
+echo "not a png" > "$WORK/gen-bad/p1_seed2.png"
+SCORE=(score --clip "$FIX/models/tiny-clip" "$WORK/gen-whole" "$WORK/gen-bad" --device cpu --batch 2
+       --data "$WORK/faces" --split train --max-gt-images 4)
+"$BIN" "${SCORE[@]}" --out "$WORK/score-whole" > /dev/null 2> "$WORK/score-whole.log" \
+  || { cat "$WORK/score-whole.log"; fail "unsharded score"; }
+for i in 0 1 2; do
+  "$BIN" "${SCORE[@]}" --shard "$i/3" --out "$WORK/score-shard$i" > /dev/null 2> "$WORK/score-shard$i.log" \
+    || { cat "$WORK/score-shard$i.log"; fail "score --shard $i/3"; }
+done
+grep -q "shard 0/3: 4 of 10 images" "$WORK/score-shard0.log" || fail "shard 0/3 should hold batches 0 and 3: $(cat "$WORK/score-shard0.log")"
+"$BIN" merge "$WORK/score-shard2" "$WORK/score-shard0" "$WORK/score-shard1" --out "$WORK/score-merged" \
+  2> "$WORK/score-merge.log" || { cat "$WORK/score-merge.log"; fail "merge of score shards"; }
+for f in table3.md table3.tex table3.csv score_manifest.json; do
+  cmp "$WORK/score-whole/$f" "$WORK/score-merged/$f" || fail "merged score shards differ from the unsharded run: $f"
+done
+grep -q '"reason"' "$WORK/score-merged/score_manifest.json" || fail "the corrupt face is not named as skipped"
+grep -q '"ground_truth"' "$WORK/score-merged/score_manifest.json" || fail "no ground truth in the merged manifest"
+[ -f "$WORK/score-merged/score_timing.json" ] || fail "no score_timing.json"
+refused() {  # refused <name> <expected message> <merge arguments...>
+  local name="$1" msg="$2"; shift 2
+  if "$BIN" merge "$@" --out "$WORK/score-$name" 2> "$WORK/score-$name.log"; then fail "merge ($name) was accepted"; fi
+  grep -q -- "$msg" "$WORK/score-$name.log" || fail "merge ($name) message: $(cat "$WORK/score-$name.log")"
+  [ ! -e "$WORK/score-$name" ] || fail "a refused merge ($name) left a folder"
+}
+S0="$WORK/score-shard0"; S1="$WORK/score-shard1"; S2="$WORK/score-shard2"
+refused missing "2 folders given for a run of 3 shards" "$S0" "$S1"
+refused twice "given twice" "$S0" "$S1" "$S1"
+refused notshard "not a \`score --shard\` output folder" "$S0" "$S1" "$WORK/gen1"
+"$BIN" "${SCORE[@]}" --kind hessel --shard 2/3 --out "$WORK/score-hessel2" > /dev/null 2>&1 || fail "score --kind hessel --shard"
+refused settings "setting 'kind'" "$S0" "$S1" "$WORK/score-hessel2"
+# The same folders listing other faces: another image list.
+cp "$WORK/gen-bad/images.jsonl" "$WORK/gen-bad.jsonl.orig"
+sed -i 's/a woman wearing a hat/a woman wearing a cap/' "$WORK/gen-bad/images.jsonl"
+"$BIN" "${SCORE[@]}" --shard 2/3 --out "$WORK/score-other2" > /dev/null 2>&1 || fail "score --shard over other prompts"
+cp "$WORK/gen-bad.jsonl.orig" "$WORK/gen-bad/images.jsonl"
+refused images "image_list_sha256" "$S0" "$S1" "$WORK/score-other2"
+# Shards claiming 10^14 images are refused by the values they hold, under a 1 GiB address-space limit.
+for i in 0 1 2; do
+  cp -r "$WORK/score-shard$i" "$WORK/score-huge$i"
+  sed -i 's/"images_total": 10,/"images_total": 100000000000000,/' "$WORK/score-huge$i/score_shard.json"
+done
+grep -q '"images_total": 100000000000000' "$WORK/score-huge0/score_shard.json" || fail "the test did not edit images_total"
+( ulimit -v 1048576; refused huge "hold 10 images, but their run had 100000000000000" \
+    "$WORK/score-huge0" "$WORK/score-huge1" "$WORK/score-huge2" ) || fail "the 10^14 shard"
+if "$BIN" "${SCORE[@]}" --shard 3/3 --out "$WORK/score-bad-shard" 2> "$WORK/score-bad-shard.log"; then
+  fail "--shard 3/3 was accepted"
+fi
+grep -q "expected i/n" "$WORK/score-bad-shard.log" || fail "--shard 3/3 message: $(cat "$WORK/score-bad-shard.log")"
 
 # Bad input: a mapping checkpoint that is not one, a missing data folder.
 printf '\x08\x00\x00\x00\x00\x00\x00\x00{}      ' > "$WORK/plain.safetensors"

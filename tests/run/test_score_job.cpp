@@ -356,7 +356,7 @@ TEST(ScoreJob, PerImageClipSAndAggregatesAgainstGoldens) {
     // Outputs: the four files, atomically written, the manifest with every per-image score.
     const fs::path out = f.root / "out";
     const auto written = write_score_outputs(r, f.options(), out.string());
-    EXPECT_EQ(written.size(), 4u);
+    EXPECT_EQ(written.size(), 5u);  // and score_timing.json
     EXPECT_EQ(syn::read_file((out / "table3.md").string()), md);
     const auto manifest = nlohmann::json::parse(syn::read_file((out / "score_manifest.json").string()));
     EXPECT_EQ(manifest.at("images").size(), expected.size());
@@ -495,13 +495,10 @@ TEST(ScoreJob, GroupsFromCatalogConfigAndOverride) {
     EXPECT_NE(msg.find("--group"), std::string::npos) << msg;
 }
 
-TEST(ScoreJob, InceptionScoreWithWeightsTheTestWrites) {
-    SYN_REQUIRE_SHARED();
-    Folders f;
-    // An Inception v3 with seeded random weights (torch's default initialisation), saved as the
-    // user's weights file would be.
-    torch::manual_seed(2024);
-    syn::models::InceptionV3 net;
+// An Inception v3 with seeded random weights (torch's default initialisation, rescaled below),
+// saved as the user's weights file would be, to `path`.
+// The caller seeds torch (torch::manual_seed(2024)) before constructing `net`.
+void write_random_inception(syn::models::InceptionV3& net, const std::string& path) {
     {
         // torch's default initialisation shrinks activations layer after layer (all images end
         // with the same features, IS = 1 to 9 digits): He-normal convolutions keep their scale, and
@@ -516,8 +513,16 @@ TEST(ScoreJob, InceptionScoreWithWeightsTheTestWrites) {
     syn::TensorMap tensors;
     for (const auto& p : net.module().named_parameters()) tensors[p.key()] = syn::from_torch(p.value());
     for (const auto& b : net.module().named_buffers()) tensors[b.key()] = syn::from_torch(b.value());
+    syn::write_safetensors(path, tensors);
+}
+
+TEST(ScoreJob, InceptionScoreWithWeightsTheTestWrites) {
+    SYN_REQUIRE_SHARED();
+    Folders f;
+    torch::manual_seed(2024);
+    syn::models::InceptionV3 net;
     const std::string weights = (f.root / "inception_test.safetensors").string();
-    syn::write_safetensors(weights, tensors);
+    write_random_inception(net, weights);
 
     // Seed 0: two images, seed 1: three (one split each: every split holds at least two images).
     const std::vector<Entry> entries = {{0, 0, 0}, {1, 1, 0}, {0, 2, 1}, {0, 3, 1}, {1, 4, 1}};
@@ -590,6 +595,59 @@ TEST(ScoreJob, CommandLineWritesTheTables) {
     std::vector<std::string> bad_args = {"score", f.bert, "--kind", "cos", "--out", out};
     std::reverse(bad_args.begin(), bad_args.end());
     EXPECT_THROW(bad.parse(bad_args), CLI::ParseError);
+}
+
+// Issue 15: `score --shard i/n` over 2 and 3 shards with IS and a corrupt file, merged: the four
+// outputs are the unsharded run's byte for byte (score_timing.json aside, the wall time).
+TEST(ScoreJob, ShardsMergeIntoTheUnshardedOutputs) {
+    SYN_REQUIRE_SHARED();
+    Folders f;
+    torch::manual_seed(2024);
+    syn::models::InceptionV3 net;
+    const std::string weights = (f.root / "inception_shards.safetensors").string();
+    write_random_inception(net, weights);
+    ScoreJobOptions o = f.options();
+    o.inception_weights = weights;
+    o.is_splits = 2;
+    o.batch = 2;  // 13 images: 7 batches
+    const ScoreJobResult whole = run_score(o);
+    ASSERT_FALSE(whole.skipped.empty());
+    ASSERT_TRUE(whole.encoders[0].seeds[0].is.computed);
+    const fs::path whole_out = f.root / "whole";
+    write_score_outputs(whole, o, whole_out.string());
+    for (int n : {2, 3}) {
+        std::vector<std::string> dirs;
+        std::size_t held = 0;
+        for (int i = n - 1; i >= 0; --i) {
+            ScoreJobOptions so = o;
+            so.shard_index = i;
+            so.shard_count = n;
+            const ScoreShard shard = run_score_shard(so);
+            EXPECT_EQ(shard.run.images.size(), 13u);
+            for (std::size_t p : shard.positions) EXPECT_EQ((p / 2) % n, static_cast<std::size_t>(i));
+            held += shard.positions.size();
+            dirs.push_back((f.root / ("shard" + std::to_string(i) + "of" + std::to_string(n))).string());
+            write_score_shard(shard, so, dirs.back());
+        }
+        EXPECT_EQ(held, 13u);
+        const fs::path merged = f.root / ("merged" + std::to_string(n));
+        EXPECT_EQ(merge_score_shards(dirs, merged.string()), 13u);
+        for (const char* name : {"table3.md", "table3.tex", "table3.csv", "score_manifest.json"})
+            EXPECT_EQ(syn::read_file((merged / name).string()), syn::read_file((whole_out / name).string()))
+                << n << " shards: " << name;
+    }
+    // A shard of another --splits is another run's.
+    ScoreJobOptions other = o;
+    other.is_splits = 3;
+    other.shard_index = 1;
+    other.shard_count = 2;
+    write_score_shard(run_score_shard(other), other, (f.root / "other1of2").string());
+    const std::string msg = syn::test::error_message([&] {
+        merge_score_shards({(f.root / "shard0of2").string(), (f.root / "other1of2").string()},
+                           (f.root / "refused").string());
+    });
+    EXPECT_NE(msg.find("setting 'is_splits'"), std::string::npos) << msg;
+    EXPECT_FALSE(fs::exists(f.root / "refused"));
 }
 
 }  // namespace

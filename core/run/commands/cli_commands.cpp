@@ -29,6 +29,7 @@
 #include "core/run/commands/score_command.h"
 #include "core/run/commands/t2i_command.h"
 #include "core/run/reports/embeddings_file.h"
+#include "core/run/reports/score_report.h"
 #include "core/run/reports/text_formats.h"
 #include "core/run/versions.h"
 
@@ -161,10 +162,16 @@ int cli_main(int argc, char** argv, const FigureWriter& figures) {
     // merge
     std::vector<std::string> merge_in;
     std::string merge_out;
-    auto* merge = app.add_subcommand("merge", "Join the outputs of `embed --shard i/n` or `generate --shard i/n`");
+    auto* merge = app.add_subcommand("merge", "Join the outputs of `embed --shard i/n`, `generate --shard i/n` or `score --shard i/n`");
     merge->add_option("shards", merge_in, "The n shard files or folders (any order)")->required();
     merge->add_option("--out", merge_out, "What the unsharded run writes: a .safetensors file or an output folder")->required();
     merge->callback([&] {
+        if (is_score_shard_folder(merge_in.front())) {  // score --shard (score_report.h)
+            check_output_folder(merge_out);
+            const std::size_t n = merge_score_shards(merge_in, merge_out);
+            std::fprintf(stderr, "%zu score shards, %zu images -> %s\n", merge_in.size(), n, merge_out.c_str());
+            return;
+        }
         if (std::filesystem::is_directory(merge_in.front())) {
             check_output_folder(merge_out);
             const std::size_t n = merge_generation_shards(merge_in, merge_out);

@@ -6,11 +6,13 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/io/errors.h"
 #include "core/io/output_folder.h"
 #include "core/run/progress.h"
+#include "core/run/jobs/embed_job.h"
 #include "core/run/jobs/score_job.h"
 #include "core/run/reports/score_report.h"
 
@@ -21,6 +23,7 @@ void add_score_command(CLI::App& app) {
         ScoreJobOptions options;
         std::vector<std::string> groups;
         std::string out;
+        std::string shard;
         bool no_cache = false;
     };
     auto st = std::make_shared<State>();
@@ -44,6 +47,10 @@ void add_score_command(CLI::App& app) {
     cmd->add_option("--device", st->options.device, "auto, cpu, cuda, cuda:N")->capture_default_str();
     cmd->add_option("--batch,--batch-size", st->options.batch, "Images per forward pass")->capture_default_str();
     cmd->add_flag("--no-cache", st->no_cache, "Do not use the embedding cache for the prompts");
+    cmd->add_option("--shard", st->shard,
+                    "i/n: score shard i of n (every n-th batch of --batch images of the unsharded run; shard 0 also "
+                    "the --data ground truth); --out gets a shard folder, and `synesthesia merge` joins the n "
+                    "folders into the unsharded run's outputs");
     cmd->callback([st] {
         for (const auto& g : st->groups) {
             const auto eq = g.rfind('=');
@@ -53,9 +60,20 @@ void add_score_command(CLI::App& app) {
         }
         st->options.use_cache = !st->no_cache;
         st->options.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+        if (!st->shard.empty()) std::tie(st->options.shard_index, st->options.shard_count) = parse_shard(st->shard);
         check_output_folder(st->out);  // before any work
         TerminalProgress bar;
         CancelToken cancel;
+        if (!st->shard.empty()) {
+            install_interrupt_handler(&cancel);
+            const ScoreShard shard = run_score_shard(st->options, bar.sink(), &cancel);
+            install_interrupt_handler(nullptr);
+            for (const auto& path : write_score_shard(shard, st->options, st->out))
+                std::fprintf(stderr, "wrote %s\n", path.c_str());
+            std::fprintf(stderr, "shard %s: %zu of %zu images in %.1f s\n", st->shard.c_str(), shard.positions.size(),
+                         shard.run.images.size(), shard.run.seconds);
+            return;
+        }
         install_interrupt_handler(&cancel);
         const ScoreJobResult result = run_score(st->options, bar.sink(), &cancel);
         install_interrupt_handler(nullptr);

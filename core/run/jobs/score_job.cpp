@@ -93,11 +93,14 @@ void for_each_decoded_batch(const std::vector<std::string>& paths, int64_t batch
                             const std::function<void(const std::vector<std::size_t>&,
                                                      const std::vector<models::RgbImage>&)>& on_batch,
                             std::vector<SkippedImage>& skipped, const std::string& subject,
-                            const ProgressSink& progress, const CancelToken* cancel) {
+                            const ProgressSink& progress, const CancelToken* cancel, int shard_index = 0,
+                            int shard_count = 1) {
     const std::size_t step = static_cast<std::size_t>(std::max<int64_t>(1, batch));
     for (std::size_t begin = 0; begin < paths.size(); begin += step) {
         throw_if_cancelled(cancel, "score");
         const std::size_t end = std::min(paths.size(), begin + step);
+        // A shard: every shard_count-th batch of the unsharded run's.
+        if ((begin / step) % static_cast<std::size_t>(shard_count) != static_cast<std::size_t>(shard_index)) continue;
         std::vector<std::size_t> indices;
         std::vector<models::RgbImage> images;
         for (std::size_t i = begin; i < end; ++i) {
@@ -127,7 +130,8 @@ void score_image_files(ClipScorer& clip, const std::vector<std::string>& paths, 
                        std::vector<double>& scores, std::vector<SkippedImage>& skipped,
                        const std::function<void(const std::vector<std::size_t>&,
                                                 const std::vector<models::RgbImage>&)>& also,
-                       const std::string& subject, const ProgressSink& progress, const CancelToken* cancel) {
+                       const std::string& subject, const ProgressSink& progress, const CancelToken* cancel,
+                       int shard_index, int shard_count) {
     scores.assign(paths.size(), std::numeric_limits<double>::quiet_NaN());
     for_each_decoded_batch(
         paths, batch,
@@ -140,7 +144,7 @@ void score_image_files(ClipScorer& clip, const std::vector<std::string>& paths, 
             for (std::size_t k = 0; k < indices.size(); ++k) scores[indices[k]] = s[k].item<double>();
             if (also) also(indices, images);
         },
-        skipped, subject, progress, cancel);
+        skipped, subject, progress, cancel, shard_index, shard_count);
 }
 
 std::string encoder_seed_key(const std::string& label, uint64_t seed) { return label + "\n" + std::to_string(seed); }
@@ -415,15 +419,27 @@ void aggregate_scores(ScoreJobResult& result, const std::map<std::string, std::s
 
 // --- public: the job ---------------------------------------------------------------------------
 
-ScoreJobResult run_score(const ScoreJobOptions& options, const ProgressSink& progress, const CancelToken* cancel) {
-    const auto start = std::chrono::steady_clock::now();
+namespace {
+
+// Everything before the aggregation: the manifests read, the models loaded, the prompts embedded and
+// the images of this shard's batches (all of them when not sharded) scored.
+struct ScoredImages {
+    ScoreJobResult result;  // images: every image of the run; skipped: the unreadable ones scored here
+    std::vector<double> scores;                // per image; NaN: skipped or in another shard
+    std::vector<std::vector<float>> logits;    // per image when Inception weights are given
+    bool inception = false;
+};
+
+ScoredImages score_images(const ScoreJobOptions& options, int shard_index, int shard_count, bool ground_truth,
+                          const ProgressSink& progress, const CancelToken* cancel) {
     const ClipScoreKind kind = parse_kind(options.kind);
     if (options.generation_dirs.empty() && options.data_dir.empty())
         throw Error("score: nothing to score (give generation folders and/or --data)");
     auto log = [&](const std::string& line) {
         if (options.log) options.log(line);
     };
-    ScoreJobResult result;
+    ScoredImages out;
+    ScoreJobResult& result = out.result;
     result.clip_model = options.clip_model;
     result.kind = options.kind;
     result.inception_weights = options.inception_weights;
@@ -460,8 +476,8 @@ ScoreJobResult run_score(const ScoreJobOptions& options, const ProgressSink& pro
         inception->to(choose_device(options.device, "float32").device);
         log("Inception v3 " + options.inception_weights);
     }
+    out.inception = inception != nullptr;
 
-    std::map<std::string, InceptionScoreValue> is_by_encoder_seed;
     if (!result.images.empty()) {
         std::vector<std::string> prompts;
         std::unordered_map<std::string, int64_t> prompt_index;
@@ -473,17 +489,35 @@ ScoreJobResult run_score(const ScoreJobOptions& options, const ProgressSink& pro
             text_row.push_back(it->second);
             paths.push_back(img.path);
         }
+        // Every prompt, also in a shard: the text batches (and so the numbers) are the unsharded run's.
         const at::Tensor text_embeds =
             clip.text_embeds(prompts, options.use_cache, options.cache_root, &result.truncated_prompts, progress, cancel);
-        std::vector<double> scores;
-        std::vector<std::vector<float>> logits(inception ? paths.size() : 0);
+        out.logits.resize(inception ? paths.size() : 0);
         std::function<void(const std::vector<std::size_t>&, const std::vector<models::RgbImage>&)> with_inception;
         if (inception)
             with_inception = [&](const std::vector<std::size_t>& indices, const std::vector<models::RgbImage>& images) {
-                inception_logits(*inception, indices, images, logits);
+                inception_logits(*inception, indices, images, out.logits);
             };
-        score_image_files(clip, paths, text_embeds, text_row, kind, options.batch, scores, result.skipped,
-                          with_inception, "images", progress, cancel);
+        score_image_files(clip, paths, text_embeds, text_row, kind, options.batch, out.scores, result.skipped,
+                          with_inception, "images", progress, cancel, shard_index, shard_count);
+        if (!result.skipped.empty())
+            log("skipped " + std::to_string(result.skipped.size()) + " unreadable image file(s), first: " +
+                result.skipped.front().path);
+    }
+    if (ground_truth && !options.data_dir.empty())
+        result.ground_truth = score_ground_truth(clip, options, kind, progress, cancel);
+    return out;
+}
+
+}  // namespace
+
+void finish_score(ScoreJobResult& result, const std::vector<double>& scores, std::vector<std::vector<float>> logits,
+                  const ScoreJobOptions& options) {
+    std::map<std::string, InceptionScoreValue> is_by_encoder_seed;
+    if (!result.images.empty()) {
+        if (scores.size() != result.images.size() || (!logits.empty() && logits.size() != result.images.size()))
+            throw Error("score: " + std::to_string(scores.size()) + " scores for " +
+                        std::to_string(result.images.size()) + " images");
         // Skipped images leave the scored list (they are named in `skipped`).
         std::vector<ImageScore> kept;
         std::vector<std::vector<float>> kept_logits;
@@ -491,20 +525,65 @@ ScoreJobResult run_score(const ScoreJobOptions& options, const ProgressSink& pro
             if (!finite(scores[i])) continue;
             result.images[i].clip_s = scores[i];
             kept.push_back(std::move(result.images[i]));
-            if (inception) kept_logits.push_back(std::move(logits[i]));
+            if (!logits.empty()) kept_logits.push_back(std::move(logits[i]));
         }
         result.images = std::move(kept);
-        if (!result.skipped.empty())
-            log("skipped " + std::to_string(result.skipped.size()) + " unreadable image file(s), first: " +
-                result.skipped.front().path);
         if (result.images.empty()) throw Error("score: no readable image in the generation folders");
-        if (inception) is_by_encoder_seed = inception_scores(result.images, kept_logits, options.is_splits);
+        if (!logits.empty()) is_by_encoder_seed = inception_scores(result.images, kept_logits, options.is_splits);
     }
     aggregate_scores(result, options.group_overrides, is_by_encoder_seed);
+}
 
-    if (!options.data_dir.empty()) result.ground_truth = score_ground_truth(clip, options, kind, progress, cancel);
+ScoreJobResult run_score(const ScoreJobOptions& options, const ProgressSink& progress, const CancelToken* cancel) {
+    const auto start = std::chrono::steady_clock::now();
+    if (options.shard_count != 1) throw Error("score: a sharded run is run_score_shard's");
+    ScoredImages scored = score_images(options, 0, 1, true, progress, cancel);
+    ScoreJobResult& result = scored.result;
+    finish_score(result, scored.scores, std::move(scored.logits), options);
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
+}
+
+ScoreShard run_score_shard(const ScoreJobOptions& options, const ProgressSink& progress, const CancelToken* cancel) {
+    const auto start = std::chrono::steady_clock::now();
+    if (options.shard_count < 1 || options.shard_index < 0 || options.shard_index >= options.shard_count)
+        throw Error("score: shard " + std::to_string(options.shard_index) + "/" + std::to_string(options.shard_count) +
+                    " is not i/n with 0 <= i < n");
+    // Shard 0 computes the ground-truth row (the merge takes it from shard 0's output).
+    ScoredImages scored =
+        score_images(options, options.shard_index, options.shard_count, options.shard_index == 0, progress, cancel);
+    ScoreShard shard;
+    shard.index = options.shard_index;
+    shard.count = options.shard_count;
+    shard.run = std::move(scored.result);
+    std::map<std::string, std::string> skipped;
+    for (const auto& sk : shard.run.skipped) skipped.emplace(sk.path, sk.reason);
+    const std::size_t step = static_cast<std::size_t>(std::max<int64_t>(1, options.batch));
+    for (std::size_t i = 0; i < shard.run.images.size(); ++i) {
+        if ((i / step) % static_cast<std::size_t>(shard.count) != static_cast<std::size_t>(shard.index)) continue;
+        shard.positions.push_back(i);
+        if (finite(scored.scores[i])) {
+            shard.run.images[i].clip_s = scored.scores[i];
+            shard.skip_reasons.emplace_back();
+        } else {
+            auto it = skipped.find(shard.run.images[i].path);
+            shard.skip_reasons.push_back(it != skipped.end() ? it->second : "not scored");
+        }
+    }
+    if (scored.inception) {
+        for (std::size_t i : shard.positions)
+            if (!scored.logits[i].empty()) shard.classes = static_cast<int64_t>(scored.logits[i].size());
+        if (shard.classes == 0) shard.classes = 1;  // every image of the shard skipped: rows of zeros
+        shard.logits.assign(shard.positions.size() * static_cast<std::size_t>(shard.classes), 0.0f);
+        for (std::size_t k = 0; k < shard.positions.size(); ++k) {
+            const auto& row = scored.logits[shard.positions[k]];
+            if (row.empty()) continue;
+            if (static_cast<int64_t>(row.size()) != shard.classes) throw Error("score: Inception logits of two widths");
+            std::copy(row.begin(), row.end(), shard.logits.begin() + static_cast<std::ptrdiff_t>(k * shard.classes));
+        }
+    }
+    shard.run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return shard;
 }
 
 }  // namespace syn::run

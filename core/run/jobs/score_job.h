@@ -37,6 +37,11 @@ struct ScoreJobOptions {
     int64_t batch = 32;            // images per forward pass
     bool use_cache = true;         // the embedding cache for the prompts' text embeddings
     std::string cache_root;        // "" = default_cache_root()
+    // Shard `shard_index` of `shard_count` (0-based; 1 = not sharded; run_score_shard): the image
+    // batches of the unsharded run (`batch` images each, in manifest order) and every
+    // shard_count-th of them is this shard's. Shard 0 also computes the ground-truth row.
+    int shard_index = 0;
+    int shard_count = 1;
     std::function<void(const std::string&)> log;
 };
 
@@ -153,5 +158,30 @@ void aggregate_scores(ScoreJobResult& result, const std::map<std::string, std::s
 // Progress stages: "text", "images", "ground truth".
 ScoreJobResult run_score(const ScoreJobOptions& options, const ProgressSink& progress = {},
                          const CancelToken* cancel = nullptr);
+
+// What `score --shard i/n` computes (issue 15): the per-image values of its share of the images,
+// which the merge (score_report.h) joins and hands to finish_score, the same aggregation as run_score's.
+struct ScoreShard {
+    int index = 0, count = 1;
+    // The run: settings, manifests, duplicates, truncated prompts, the device, and every image of
+    // the run in order (images outside this shard have clip_s NaN); the ground truth on shard 0.
+    ScoreJobResult run;
+    std::vector<std::size_t> positions;     // this shard's images (indices into run.images), increasing
+    std::vector<std::string> skip_reasons;  // per position: "" = scored, else why the file was skipped
+    int64_t classes = 0;                    // Inception logits per image (0: IS not computed)
+    std::vector<float> logits;              // positions.size() x classes (a skipped image: zeros)
+};
+
+// options.shard_index / shard_count (n = 1: one shard holding every image); throws syn::Error for
+// a shard index out of range.
+ScoreShard run_score_shard(const ScoreJobOptions& options, const ProgressSink& progress = {},
+                           const CancelToken* cancel = nullptr);
+
+// The end of the job (run_score's own, and the merge's): `result.images` is every image of the run
+// in order, `scores[i]` its CLIP-S (NaN: skipped, named in result.skipped), `logits[i]` its
+// Inception logits (`logits` empty: IS not computed). Drops the skipped images, computes each
+// (encoder, seed)'s IS and aggregates. Throws when no image is readable.
+void finish_score(ScoreJobResult& result, const std::vector<double>& scores, std::vector<std::vector<float>> logits,
+                  const ScoreJobOptions& options);
 
 }  // namespace syn::run

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iomanip>
 #include <limits>
@@ -11,7 +12,10 @@
 #include <sstream>
 
 #include "core/io/atomic_file.h"
+#include "core/io/errors.h"
 #include "core/io/output_folder.h"
+#include "core/io/safetensors.h"
+#include "core/io/sha256.h"
 #include "core/run/reports/paper_tables.h"
 #include "core/run/reports/text_formats.h"
 #include "core/run/versions.h"
@@ -231,8 +235,10 @@ std::string score_table_csv(const ScoreJobResult& r) {
     return s.str();
 }
 
-std::vector<std::string> write_score_outputs(const ScoreJobResult& r, const ScoreJobOptions& o,
-                                             const std::string& out_dir) {
+namespace {
+
+std::vector<std::string> write_outputs(const ScoreJobResult& r, const ScoreJobOptions& o, const std::string& out_dir,
+                                       const json& timing) {
     StagedOutputFolder staged(out_dir);  // all four files appear together (core/io/output_folder.h)
     auto number = [](double v) { return finite(v) ? json(v) : json(nullptr); };
     auto mean_sd_json = [&](const MeanSd& m) { return json{{"mean", number(m.mean)}, {"sd", number(m.sd)}, {"n", m.n}}; };
@@ -253,7 +259,6 @@ std::vector<std::string> write_score_outputs(const ScoreJobResult& r, const Scor
               {"manifests", r.manifests},
               {"duplicate_images", r.duplicate_images},
               {"truncated_prompts", r.truncated_prompts},
-              {"seconds", r.seconds},
               {"versions", version_info()}};
     json images = json::array();
     for (const auto& i : r.images)
@@ -320,13 +325,357 @@ std::vector<std::string> write_score_outputs(const ScoreJobResult& r, const Scor
     const std::vector<std::pair<std::string, std::string>> files = {{"table3.md", score_table_markdown(r)},
                                                                     {"table3.tex", score_table_latex(r)},
                                                                     {"table3.csv", score_table_csv(r)},
-                                                                    {"score_manifest.json", m.dump(2) + "\n"}};
+                                                                    {"score_manifest.json", m.dump(2) + "\n"},
+                                                                    {"score_timing.json", timing.dump(2) + "\n"}};
     std::vector<std::string> written;
     for (const auto& [name, text] : files)
         write_file_atomically((fs::path(staged.path()) / name).string(), text);
     staged.commit();
     for (const auto& file : files) written.push_back((fs::path(out_dir) / file.first).string());
     return written;
+}
+
+}  // namespace
+
+std::vector<std::string> write_score_outputs(const ScoreJobResult& r, const ScoreJobOptions& o,
+                                             const std::string& out_dir) {
+    // The wall time has a file of its own, so that score_manifest.json of a merge of shards is the
+    // unsharded run's byte for byte.
+    return write_outputs(r, o, out_dir, json{{"seconds", finite(r.seconds) ? json(r.seconds) : json(nullptr)}});
+}
+
+// --- score --shard i/n and its merge (issue 15) --------------------------------------------------
+
+namespace {
+
+constexpr const char* kShardFile = "score_shard.json";
+constexpr const char* kValuesFile = "score_values.safetensors";
+constexpr const char* kShardFormat = "synesthesia score shard";
+
+// An image of the run as the manifests list it (no score).
+json image_record(const ImageScore& i) {
+    return {{"file", i.file},       {"path", i.path},       {"manifest", i.manifest}, {"prompt", i.prompt},
+            {"seed", i.seed},       {"encoder", i.encoder}, {"pooling", i.pooling},   {"mapping", i.mapping},
+            {"width", i.width},     {"height", i.height}};
+}
+
+// The run's image list, in order: shards of the same settings over other images differ here.
+std::string image_list_sha256(const std::vector<ImageScore>& images) {
+    std::string text;
+    for (const auto& i : images) text += image_record(i).dump() + "\n";
+    return sha256_hex(text);
+}
+
+// What every shard of one run has alike (what the unsharded run's numbers depend on).
+json shard_settings(const ScoreJobResult& r, const ScoreJobOptions& o) {
+    const json v = version_info();
+    return {{"clip_model", r.clip_model},
+            {"clip_folder", r.clip_folder},
+            {"kind", r.kind},
+            {"device", r.device},
+            {"inception_weights", r.inception_weights},
+            {"is_splits", r.is_splits_asked},
+            {"batch", o.batch},
+            {"group_overrides", o.group_overrides},
+            {"data_dir", o.data_dir},
+            {"split", o.split},
+            {"max_gt_images", o.max_gt_images},
+            {"manifests", r.manifests},
+            {"synesthesia", v.value("synesthesia", "")},
+            {"libtorch", v.value("libtorch", "")}};
+}
+
+json ground_truth_json(const GroundTruthScore& gt) {
+    json images = json::array();
+    for (const auto& g : gt.images)
+        images.push_back({{"id", g.id}, {"path", g.path}, {"captions", g.captions}, {"clip_s", g.clip_s}});
+    json skipped = json::array();
+    for (const auto& sk : gt.skipped) skipped.push_back({{"path", sk.path}, {"reason", sk.reason}});
+    return {{"data_dir", gt.data_dir}, {"split", gt.split},           {"pairs", gt.pairs},
+            {"clip_s", gt.clip_s},     {"truncated_captions", gt.truncated_captions},
+            {"skipped", skipped},      {"images", images}};
+}
+
+GroundTruthScore ground_truth_from_json(const json& j) {
+    GroundTruthScore gt;
+    gt.computed = true;
+    gt.data_dir = j.at("data_dir").get<std::string>();
+    gt.split = j.at("split").get<std::string>();
+    gt.pairs = j.at("pairs").get<std::size_t>();
+    gt.clip_s = j.at("clip_s").get<double>();
+    gt.truncated_captions = j.at("truncated_captions").get<std::size_t>();
+    for (const auto& s : j.at("skipped")) gt.skipped.push_back({s.at("path").get<std::string>(), s.at("reason").get<std::string>()});
+    for (const auto& g : j.at("images"))
+        gt.images.push_back({g.at("id").get<std::string>(), g.at("path").get<std::string>(),
+                             g.at("captions").get<std::vector<std::string>>(), g.at("clip_s").get<std::vector<double>>()});
+    return gt;
+}
+
+template <typename T>
+RawTensor owned(DType dtype, std::vector<int64_t> shape, const std::vector<T>& values) {
+    std::vector<uint8_t> bytes(values.size() * sizeof(T));
+    if (!bytes.empty()) std::memcpy(bytes.data(), values.data(), bytes.size());
+    return make_owned_tensor(dtype, std::move(shape), std::move(bytes));
+}
+
+struct ShardRead {
+    std::string dir, json_path, values_path;
+    json meta;
+    int index = 0, count = 0;
+    SafetensorsFile values;
+    int64_t rows = 0;
+};
+
+}  // namespace
+
+bool is_score_shard_folder(const std::string& dir) {
+    std::error_code ec;
+    return fs::is_regular_file(fs::path(dir) / kShardFile, ec);
+}
+
+std::vector<std::string> write_score_shard(const ScoreShard& shard, const ScoreJobOptions& o,
+                                           const std::string& out_dir) {
+    StagedOutputFolder staged(out_dir);
+    json images = json::array();
+    std::vector<int64_t> positions;
+    std::vector<double> clip_s;
+    for (std::size_t k = 0; k < shard.positions.size(); ++k) {
+        const ImageScore& img = shard.run.images.at(shard.positions[k]);
+        json rec = image_record(img);
+        rec["position"] = shard.positions[k];
+        rec["skipped"] = shard.skip_reasons[k].empty() ? json(nullptr) : json(shard.skip_reasons[k]);
+        images.push_back(std::move(rec));
+        positions.push_back(static_cast<int64_t>(shard.positions[k]));
+        clip_s.push_back(shard.skip_reasons[k].empty() ? img.clip_s : std::numeric_limits<double>::quiet_NaN());
+    }
+    json m = {{"format", kShardFormat},
+              {"shard", std::to_string(shard.index) + "/" + std::to_string(shard.count)},
+              {"index", shard.index},
+              {"count", shard.count},
+              {"settings", shard_settings(shard.run, o)},
+              {"images_total", shard.run.images.size()},
+              {"image_list_sha256", image_list_sha256(shard.run.images)},
+              {"duplicate_images", shard.run.duplicate_images},
+              {"truncated_prompts", shard.run.truncated_prompts},
+              {"rows", shard.positions.size()},
+              {"images", images},
+              {"ground_truth", shard.run.ground_truth.computed ? ground_truth_json(shard.run.ground_truth) : json(nullptr)},
+              {"seconds", shard.run.seconds},
+              {"versions", version_info()}};
+    TensorMap tensors;
+    const int64_t k = static_cast<int64_t>(positions.size());
+    tensors["positions"] = owned(DType::I64, {k}, positions);
+    tensors["clip_s"] = owned(DType::F64, {k}, clip_s);
+    std::vector<std::string> names = {"positions", "clip_s"};
+    if (!shard.run.inception_weights.empty()) {
+        tensors["inception_logits"] = owned(DType::F32, {k, shard.classes}, shard.logits);
+        names.push_back("inception_logits");
+    }
+    write_safetensors((fs::path(staged.path()) / kValuesFile).string(), tensors,
+                      {{"shard", m.at("shard").get<std::string>()}}, names);
+    write_file_atomically((fs::path(staged.path()) / kShardFile).string(), m.dump(2) + "\n");
+    staged.commit();
+    return {(fs::path(out_dir) / kShardFile).string(), (fs::path(out_dir) / kValuesFile).string()};
+}
+
+std::size_t merge_score_shards(const std::vector<std::string>& shard_dirs, const std::string& out_dir) {
+    if (shard_dirs.empty()) throw Error("merge: no score shard folders given");
+    std::vector<ShardRead> shards(shard_dirs.size());
+    for (std::size_t s = 0; s < shard_dirs.size(); ++s) {
+        ShardRead& r = shards[s];
+        r.dir = shard_dirs[s];
+        r.json_path = (fs::path(r.dir) / kShardFile).string();
+        r.values_path = (fs::path(r.dir) / kValuesFile).string();
+        if (!is_score_shard_folder(r.dir))
+            throw file_error(r.dir, "not a `score --shard` output folder (no score_shard.json)");
+        try {
+            r.meta = json::parse(read_file(r.json_path));
+            if (!r.meta.is_object() || r.meta.value("format", "") != kShardFormat)
+                throw Error("not a score shard (format is not '" + std::string(kShardFormat) + "')");
+            r.index = r.meta.at("index").get<int>();
+            r.count = r.meta.at("count").get<int>();
+            if (r.count < 1 || r.count > 1000000 || r.index < 0 || r.index >= r.count)
+                throw Error("shard " + std::to_string(r.index) + "/" + std::to_string(r.count) + " is not i/n with 0 <= i < n");
+            for (const char* key : {"settings", "images_total", "image_list_sha256", "duplicate_images",
+                                    "truncated_prompts", "rows", "images"})
+                if (!r.meta.contains(key)) throw Error(std::string("lacks key '") + key + "'");
+            if (!r.meta.at("images").is_array()) throw Error("'images' is not an array");
+            if (!r.meta.at("images_total").is_number_unsigned()) throw Error("'images_total' is not a count");
+        } catch (const json::exception& e) {
+            throw file_error(r.json_path, std::string("not a valid score shard: ") + e.what());
+        } catch (const Error& e) {
+            throw file_error(r.json_path, e.what());
+        }
+    }
+    const ShardRead& first = shards.front();
+    const int count = first.count;
+    if (static_cast<int>(shards.size()) != count)
+        throw Error("merge: " + std::to_string(shards.size()) + " folders given for a run of " + std::to_string(count) +
+                    " shards (" + first.dir + " is shard " + first.meta.at("shard").get<std::string>() + ")");
+    std::vector<const ShardRead*> by_index(static_cast<std::size_t>(count), nullptr);
+    const json& settings = first.meta.at("settings");
+    for (const auto& r : shards) {
+        if (r.count != count)
+            throw file_error(r.dir, "is shard " + std::to_string(r.index) + "/" + std::to_string(r.count) +
+                                        ", of a run of another number of shards than " + first.dir + " (" +
+                                        std::to_string(count) + ")");
+        for (const auto& [key, value] : settings.items()) {
+            const json& mine = r.meta.at("settings").contains(key) ? r.meta.at("settings").at(key) : json(nullptr);
+            if (mine != value)
+                throw file_error(r.dir, "setting '" + key + "' is " + mine.dump() + ", but " + first.dir + " has " +
+                                            value.dump() + ": shards of other runs");
+        }
+        if (r.meta.at("settings").size() != settings.size())
+            throw file_error(r.dir, "its settings name other keys than " + first.dir + "'s: shards of other runs");
+        for (const char* key : {"images_total", "image_list_sha256", "duplicate_images", "truncated_prompts"})
+            if (r.meta.at(key) != first.meta.at(key))
+                throw file_error(r.dir, std::string("'") + key + "' is " + r.meta.at(key).dump() + ", but " + first.dir +
+                                            " has " + first.meta.at(key).dump() +
+                                            ": shards of other image sets (or other runs)");
+        if (by_index[r.index]) throw file_error(r.dir, "is shard " + std::to_string(r.index) + "/" + std::to_string(count) +
+                                                          ", and so is " + by_index[r.index]->dir + " (given twice)");
+        by_index[r.index] = &r;
+    }
+    for (int i = 0; i < count; ++i)
+        if (!by_index[i]) throw Error("merge: shard " + std::to_string(i) + "/" + std::to_string(count) + " is missing");
+
+    // The values files: what they hold (checked by the reader against the file's length) bounds
+    // every allocation below; the claimed total must equal the rows held.
+    const bool inception = !settings.at("inception_weights").get<std::string>().empty();
+    int64_t classes = -1;
+    std::size_t rows_held = 0;
+    for (auto& r : shards) {
+        r.values = read_safetensors(r.values_path);
+        auto p = r.values.tensors.find("positions");
+        auto c = r.values.tensors.find("clip_s");
+        if (p == r.values.tensors.end() || c == r.values.tensors.end() || p->second.dtype != DType::I64 ||
+            p->second.shape.size() != 1 || c->second.dtype != DType::F64 || c->second.shape != p->second.shape)
+            throw file_error(r.values_path, "needs 'positions' I64 [k] and 'clip_s' F64 [k]");
+        r.rows = p->second.shape[0];
+        if (r.meta.at("rows") != json(r.rows) || r.meta.at("images").size() != static_cast<std::size_t>(r.rows))
+            throw file_error(r.dir, "score_shard.json lists " + std::to_string(r.meta.at("images").size()) +
+                                        " images, its values file holds " + std::to_string(r.rows));
+        if (inception) {
+            auto l = r.values.tensors.find("inception_logits");
+            if (l == r.values.tensors.end() || l->second.dtype != DType::F32 || l->second.shape.size() != 2 ||
+                l->second.shape[0] != r.rows)
+                throw file_error(r.values_path, "needs 'inception_logits' F32 [k, classes]");
+            bool any_scored = false;
+            for (const auto& img : r.meta.at("images")) any_scored = any_scored || img.at("skipped").is_null();
+            if (any_scored) {
+                if (classes >= 0 && l->second.shape[1] != classes)
+                    throw file_error(r.values_path, "holds " + std::to_string(l->second.shape[1]) +
+                                                        " Inception classes, other shards " + std::to_string(classes));
+                classes = l->second.shape[1];
+            }
+        }
+        rows_held += static_cast<std::size_t>(r.rows);
+    }
+    const std::size_t total = first.meta.at("images_total").get<std::size_t>();
+    if (rows_held != total)
+        throw Error("merge: the shards hold " + std::to_string(rows_held) + " images, but their run had " +
+                    std::to_string(total) + " (" + first.dir + "): a shard is truncated or from another run");
+
+    ScoreJobResult result;
+    result.clip_model = settings.at("clip_model").get<std::string>();
+    result.clip_folder = settings.at("clip_folder").get<std::string>();
+    result.kind = settings.at("kind").get<std::string>();
+    result.device = settings.at("device").get<std::string>();
+    result.inception_weights = settings.at("inception_weights").get<std::string>();
+    result.is_splits_asked = settings.at("is_splits").get<int64_t>();
+    result.manifests = settings.at("manifests").get<std::vector<std::string>>();
+    result.duplicate_images = first.meta.at("duplicate_images").get<std::size_t>();
+    result.truncated_prompts = first.meta.at("truncated_prompts").get<std::size_t>();
+    ScoreJobOptions options;
+    options.batch = settings.at("batch").get<int64_t>();
+    options.is_splits = result.is_splits_asked;
+    options.group_overrides = settings.at("group_overrides").get<std::map<std::string, std::string>>();
+    options.data_dir = settings.at("data_dir").get<std::string>();
+    const std::size_t step = static_cast<std::size_t>(std::max<int64_t>(1, options.batch));
+
+    result.images.resize(total);
+    std::vector<double> scores(total, std::numeric_limits<double>::quiet_NaN());
+    std::vector<std::vector<float>> logits(inception ? total : 0);
+    std::vector<std::string> skip_reason(total);
+    std::vector<char> seen(total, 0);
+    for (const auto& r : shards) {
+        const RawTensor& p = r.values.tensors.at("positions");
+        const RawTensor& c = r.values.tensors.at("clip_s");
+        const RawTensor* l = inception ? &r.values.tensors.at("inception_logits") : nullptr;
+        for (int64_t k = 0; k < r.rows; ++k) {
+            int64_t pos;
+            double score;
+            std::memcpy(&pos, p.data + k * sizeof(int64_t), sizeof pos);
+            std::memcpy(&score, c.data + k * sizeof(double), sizeof score);
+            if (pos < 0 || static_cast<std::size_t>(pos) >= total)
+                throw file_error(r.values_path, "position " + std::to_string(pos) + " is outside the run's " +
+                                                    std::to_string(total) + " images");
+            const std::size_t i = static_cast<std::size_t>(pos);
+            if ((i / step) % static_cast<std::size_t>(count) != static_cast<std::size_t>(r.index))
+                throw file_error(r.values_path, "image " + std::to_string(i) + " is not in shard " +
+                                                    std::to_string(r.index) + "/" + std::to_string(count) + "'s batches");
+            if (seen[i]) throw file_error(r.values_path, "image " + std::to_string(i) + " is in two shards");
+            seen[i] = 1;
+            const json& rec = r.meta.at("images")[static_cast<std::size_t>(k)];
+            try {
+                if (rec.at("position").get<int64_t>() != pos) throw Error("its position differs from the values file's");
+                ImageScore& img = result.images[i];
+                img.file = rec.at("file").get<std::string>();
+                img.path = rec.at("path").get<std::string>();
+                img.manifest = rec.at("manifest").get<std::string>();
+                img.prompt = rec.at("prompt").get<std::string>();
+                img.seed = rec.at("seed").get<uint64_t>();
+                img.encoder = rec.at("encoder").get<std::string>();
+                img.pooling = rec.at("pooling").get<std::string>();
+                img.mapping = rec.at("mapping").get<std::string>();
+                img.width = rec.at("width").get<int>();
+                img.height = rec.at("height").get<int>();
+                if (!rec.at("skipped").is_null()) skip_reason[i] = rec.at("skipped").get<std::string>();
+            } catch (const json::exception& e) {
+                throw file_error(r.json_path, "image " + std::to_string(k) + ": " + e.what());
+            } catch (const Error& e) {
+                throw file_error(r.json_path, "image " + std::to_string(k) + ": " + e.what());
+            }
+            if (skip_reason[i].empty()) {
+                if (!finite(score)) throw file_error(r.values_path, "image " + std::to_string(i) + " has no score");
+                scores[i] = score;
+                if (l) {
+                    const float* row = reinterpret_cast<const float*>(l->data) + k * l->shape[1];
+                    logits[i].resize(static_cast<std::size_t>(l->shape[1]));
+                    std::memcpy(logits[i].data(), row, logits[i].size() * sizeof(float));
+                }
+            }
+        }
+    }
+    for (std::size_t i = 0; i < total; ++i)
+        if (!seen[i]) throw Error("merge: image " + std::to_string(i) + " of the run is in no shard");
+    if (image_list_sha256(result.images) != first.meta.at("image_list_sha256").get<std::string>())
+        throw Error("merge: the shards' images are not the image list of their run (" + first.dir + ")");
+    for (std::size_t i = 0; i < total; ++i)
+        if (!skip_reason[i].empty()) result.skipped.push_back({result.images[i].path, skip_reason[i]});
+    if (!options.data_dir.empty()) {
+        const json& gt = by_index[0]->meta.value("ground_truth", json(nullptr));
+        if (gt.is_null()) throw file_error(by_index[0]->dir, "shard 0 of a run with --data holds no ground truth");
+        try {
+            result.ground_truth = ground_truth_from_json(gt);
+        } catch (const json::exception& e) {
+            throw file_error(by_index[0]->json_path, std::string("ground_truth: ") + e.what());
+        }
+    }
+    finish_score(result, scores, std::move(logits), options);
+    double seconds = 0.0;
+    json shard_seconds = json::array();
+    for (const auto* r : by_index) {
+        const double s = r->meta.value("seconds", 0.0);
+        seconds += s;
+        shard_seconds.push_back(s);
+    }
+    result.seconds = seconds;
+    write_outputs(result, options, out_dir,
+                  json{{"seconds", seconds},
+                       {"shard_seconds", shard_seconds},
+                       {"note", "merged from " + std::to_string(count) + " shards: the sum of their wall times"}});
+    return total;
 }
 
 }  // namespace syn::run
