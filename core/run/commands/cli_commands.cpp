@@ -23,6 +23,7 @@
 #include "core/run/jobs/embed_job.h"
 #include "core/run/jobs/t2i_job.h"
 #include "core/run/commands/glue_command.h"
+#include "core/run/commands/launch_command.h"
 #include "core/run/model_description.h"
 #include "core/run/commands/fetch_command.h"
 #include "core/run/progress.h"
@@ -124,6 +125,7 @@ int cli_main(int argc, char** argv, const FigureWriter& figures) {
     add_t2i_commands(app);
     add_score_command(app);
     add_celeba_captions_command(app);
+    add_launch_command(app, exit_status);
 
     // embed
     EmbedOptions eo;

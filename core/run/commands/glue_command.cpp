@@ -15,6 +15,7 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/errors.h"
+#include "core/run/distributed.h"
 
 namespace syn::run {
 
@@ -54,10 +55,15 @@ void add_glue_command(CLI::App& app) {
     glue->add_option("--max-eval", st->options.max_eval_examples, "Use the first N dev examples (0 = all)");
     glue->callback([st] {
         st->options.glue_dir = st->data;
+        // Data-parallel when the environment names more than one process (torchrun, `synesthesia
+        // launch`, srun): every rank trains its share of each batch; rank 0 alone writes.
+        const std::shared_ptr<DataParallel> dist = data_parallel_from_env(st->options.device);
+        const bool writer = !dist || dist->is_main();
+        if (dist) st->options.device = dist_device_spec(st->options.device, dist->env());
         // The out folder holds resumable runs, so it is not staged; it must be writable before training.
         std::error_code ec;
-        std::filesystem::create_directories(st->out, ec);
-        if (ec || ::access(st->out.c_str(), W_OK) != 0)
+        if (writer) std::filesystem::create_directories(st->out, ec);
+        if (writer && (ec || ::access(st->out.c_str(), W_OK) != 0))
             throw file_error(st->out, "cannot write to the output folder" + (ec ? ": " + ec.message() : std::string()));
         CancelToken cancel;
         install_interrupt_handler(&cancel);
@@ -81,13 +87,15 @@ void add_glue_command(CLI::App& app) {
                 o.out_dir = (std::filesystem::path(st->out) / "runs" / safe).string();
                 o.mixed_precision = !st->no_mixed;
                 o.resume = !st->no_resume;
-                o.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+                if (writer) o.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
                 o.cancel = &cancel;
+                o.dist = dist;
                 mr.tasks.push_back(run_glue_task(o));
             }
             results.push_back(std::move(mr));
         }
         install_interrupt_handler(nullptr);
+        if (!writer) return;  // the other ranks write nothing
         for (const auto& path : write_glue_outputs(results, st->options, st->out))
             std::fprintf(stderr, "wrote %s\n", path.c_str());
         std::printf("%s", glue_table_markdown(results).c_str());

@@ -10,6 +10,7 @@
 #include "core/data/mm_celeba_hq.h"
 #include "core/io/errors.h"
 #include "core/io/output_folder.h"
+#include "core/run/distributed.h"
 #include "core/run/jobs/embed_job.h"  // parse_shard
 #include "core/run/progress.h"
 #include "core/run/jobs/t2i_job.h"
@@ -51,10 +52,16 @@ void add_train_mapping(CLI::App& app) {
     cmd->callback([st] {
         st->o.mixed_precision = !st->no_mixed;
         st->o.resume = !st->no_resume;
-        st->o.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+        // Data-parallel when the environment names more than one process (torchrun, `synesthesia
+        // launch`, srun): every rank trains its share of each batch; rank 0 alone writes and reports.
+        st->o.dist = data_parallel_from_env(st->o.device);
+        const bool writer = !st->o.dist || st->o.dist->is_main();
+        if (st->o.dist) st->o.device = dist_device_spec(st->o.device, st->o.dist->env());
+        if (writer) st->o.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
         install_interrupt_handler(&st->cancel);
-        auto r = run_train_mapping(st->o, st->bar.sink(), &st->cancel);
+        auto r = run_train_mapping(st->o, writer ? st->bar.sink() : ProgressSink(), &st->cancel);
         install_interrupt_handler(nullptr);
+        if (!writer) return;  // the other ranks write nothing
         std::fprintf(stderr, "%zu images, %zu captions (%zu unreadable images and %zu empty caption lines skipped), %s, %s\n",
                      r.images, r.captions, r.skipped_images, r.empty_caption_lines, r.device.c_str(), r.precision.c_str());
         if (!r.report.step_losses.empty())

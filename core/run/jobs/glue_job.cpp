@@ -21,6 +21,7 @@
 #include "core/io/torch/autocast.h"
 #include "core/io/torch/tensor_bridge.h"
 #include "core/run/device_choice.h"
+#include "core/run/distributed.h"
 #include "core/text/tokenizer.h"
 #include "models/classification_heads.h"
 
@@ -193,6 +194,12 @@ GlueTaskResult run_glue_task(const GlueJobOptions& o) {
     if (o.batch_size < 1) throw Error("glue: batch size must be at least 1");
     if (o.seeds.empty()) throw Error("glue: no seeds");
     if (!(o.learning_rate > 0)) throw Error("glue: learning rate must be positive");
+    DataParallel* const dist = o.dist.get();
+    if (dist && o.batch_size < dist->world_size())
+        throw Error("glue: the batch size " + std::to_string(o.batch_size) + " is smaller than the world size " +
+                    std::to_string(dist->world_size()) +
+                    " (each process takes a share of every batch): raise --batch-size or start fewer processes");
+    const bool writer = !dist || dist->is_main();  // only rank 0 writes checkpoints and state
 
     const auto resolved = resolve_model(o.model);
     if (!resolved) throw Error("glue: model '" + o.model + "' is neither a folder nor in the local Hugging Face cache");
@@ -250,7 +257,7 @@ GlueTaskResult run_glue_task(const GlueJobOptions& o) {
         const std::string run_dir = (fs::path(o.out_dir) / info.name / ("seed" + std::to_string(seed))).string();
         const std::string state_path = run_dir + "/state.json";
         const std::string fingerprint = run_fingerprint(o, resolved->folder, result.epochs, max_length, seed);
-        if (o.save_checkpoints) fs::create_directories(run_dir);
+        if (o.save_checkpoints && writer) fs::create_directories(run_dir);
 
         GlueRun run;
         run.seed = seed;
@@ -279,6 +286,15 @@ GlueTaskResult run_glue_task(const GlueJobOptions& o) {
                 log(run_dir + ": state.json was written with other settings; starting afresh");
             }
         }
+        if (dist) {
+            // Every rank must start from the same epoch (each read the state itself: a shared folder).
+            const auto m = dist->allreduce_max({double(start_epoch), -double(start_epoch)});
+            if (m[0] != -m[1])
+                throw Error("glue: the processes found different saved states in " + run_dir + " (this is rank " +
+                            std::to_string(dist->rank()) + ", starting at epoch " + std::to_string(start_epoch) +
+                            "): give every rank the same --out folder on a shared file system, or pass --no-resume");
+            dist->broadcast_parameters(model->module().parameters());  // identical replicas to start from
+        }
 
         int epochs_this_call = 0;
         for (int epoch = start_epoch; epoch <= result.epochs; ++epoch) {
@@ -287,28 +303,44 @@ GlueTaskResult run_glue_task(const GlueJobOptions& o) {
             const auto order = epoch_order(train_data.items.size(), seed, epoch);
             model->train(true);
             double loss_sum = 0;
+            bool agreed_cancel = false;  // distributed: every rank stops at the same step
             for (int64_t s = 0; s < steps_per_epoch; ++s) {
-                if (o.cancel && o.cancel->cancelled())
+                if (dist ? agreed_cancel : (o.cancel && o.cancel->cancelled()))
                     throw Cancelled{"GLUE training (" + data::glue_task_info(o.task).name + ", seed " +
                                     std::to_string(seed) + ", epoch " + std::to_string(epoch) + ")"};
                 const int64_t step = int64_t(epoch - 1) * steps_per_epoch + s;
                 std::vector<std::size_t> rows(order.begin() + s * o.batch_size,
                                               order.begin() + std::min<std::size_t>(order.size(), (s + 1) * o.batch_size));
-                auto b = make_batch(train_data, rows, pad, model->regression(), dc.device);
-                at::Tensor loss;
-                {
-                    compat::CudaAutocast ac(autocast);
-                    auto logits = model->forward(b.ids, b.mask, b.types);
-                    loss = model->loss(logits.to(torch::kFloat), b.targets);
-                }
                 optimizer.zero_grad();
-                loss.backward();
+                double l = 0.0;
+                // This rank's contiguous slice of the global batch (all of it in one process).
+                const auto [lo, hi] = dist ? rank_slice(int64_t(rows.size()), dist->rank(), dist->world_size())
+                                           : std::pair<int64_t, int64_t>(0, int64_t(rows.size()));
+                if (hi > lo) {
+                    const std::vector<std::size_t> mine(rows.begin() + lo, rows.begin() + hi);
+                    auto b = make_batch(train_data, mine, pad, model->regression(), dc.device);
+                    at::Tensor loss;
+                    {
+                        compat::CudaAutocast ac(autocast);
+                        auto logits = model->forward(b.ids, b.mask, b.types);
+                        loss = model->loss(logits.to(torch::kFloat), b.targets);
+                    }
+                    // The mean over the slice weighted by its share: the ranks' sum is the batch mean.
+                    if (dist) loss = loss * (double(hi - lo) / double(rows.size()));
+                    loss.backward();
+                    l = loss.item<double>();
+                }
+                if (dist) {
+                    dist->allreduce_gradients(model->trainable_parameters());
+                    const auto v = dist->allreduce_sum({l, o.cancel && o.cancel->cancelled() ? 1.0 : 0.0});
+                    l = v[0];
+                    agreed_cancel = v[1] > 0;
+                }
                 if (o.max_grad_norm > 0) torch::nn::utils::clip_grad_norm_(model->trainable_parameters(), o.max_grad_norm);
                 const double lr = o.learning_rate * linear_schedule(step, total_steps, warmup);
                 for (auto& group : optimizer.param_groups())
                     static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
                 optimizer.step();
-                const double l = loss.item<double>();
                 if (!std::isfinite(l))
                     throw Error("glue: " + info.display + " seed " + std::to_string(seed) + ": loss became " +
                                 std::to_string(l) + " at step " + std::to_string(step + 1) + " (lower the learning rate)");
@@ -337,7 +369,7 @@ GlueTaskResult run_glue_task(const GlueJobOptions& o) {
                 run.best_epoch = epoch;
                 run.best_metrics = ge.metrics;
             }
-            if (o.save_checkpoints) {
+            if (o.save_checkpoints && writer) {
                 const std::map<std::string, std::string> meta = {
                     {"task", info.name}, {"seed", std::to_string(seed)}, {"epoch", std::to_string(epoch)}};
                 const TensorMap weights = named_weights(*model);

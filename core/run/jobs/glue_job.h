@@ -8,9 +8,16 @@
 // torch::manual_seed(seed, epoch) before each epoch (dropout), the data order of each epoch from a
 // std::mt19937_64 seeded with (seed, epoch): an interrupted run resumed at an epoch boundary gives
 // the same losses as an uninterrupted one.
+//
+// Data-parallel (options.dist, distributed.h): every rank draws the same epoch order, takes its
+// contiguous slice of each global batch of batch_size rows, scales its mean loss by its share of the
+// batch and SUM-all-reduces the gradients before clipping, so the steps (and the logged, all-reduced
+// losses) equal the single-process run's up to float rounding; dropout masks differ per rank. Every
+// rank evaluates the whole dev set (identical metrics); only rank 0 writes checkpoints and state.
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,6 +25,8 @@
 #include "core/run/progress.h"
 
 namespace syn::run {
+
+class DataParallel;
 
 struct GlueJobOptions {
     data::GlueTask task = data::GlueTask::rte;
@@ -45,6 +54,9 @@ struct GlueJobOptions {
     // Checked between optimiser steps: a cancelled run stops (syn::run::Cancelled) with its state
     // as of the last finished epoch on disk, so the next run resumes from there.
     const CancelToken* cancel = nullptr;
+    // Data-parallel training over these processes (batch_size is the global batch, at least the
+    // world size); nullptr: one process.
+    std::shared_ptr<DataParallel> dist;
 };
 
 struct GlueEpoch {

@@ -28,6 +28,7 @@
 #include "core/io/torch/tensor_bridge.h"
 #include "core/run/catalog.h"
 #include "core/run/device_choice.h"
+#include "core/run/distributed.h"
 #include "core/run/jobs/embed_job.h"
 #include "core/run/embedding_cache.h"
 #include "core/run/jobs/generate.h"
@@ -280,7 +281,8 @@ TrainMappingJobResult run_train_mapping(const TrainMappingJobOptions& o, const P
     models::PrefixMapping mapping(text_dim, result.gpt_width);
     mapping.to(dc.device, c10::kFloat);
 
-    fs::create_directories(o.out_dir);
+    const bool writer = !o.dist || o.dist->is_main();  // only rank 0 writes to out_dir
+    if (writer) fs::create_directories(o.out_dir);
     const std::string checkpoint = (fs::path(o.out_dir) / kMappingFile).string();
     const std::string state_path = (fs::path(o.out_dir) / "state.json").string();
     const std::string optimizer_path = (fs::path(o.out_dir) / "optimizer.pt").string();
@@ -319,7 +321,17 @@ TrainMappingJobResult run_train_mapping(const TrainMappingJobOptions& o, const P
         }
     }
 
+    if (o.dist) {
+        // Every rank must start from the same epoch (each read the state itself: a shared folder).
+        const auto m = o.dist->allreduce_max({double(state.epochs_done), -double(state.epochs_done)});
+        if (m[0] != -m[1])
+            throw Error("train-mapping: the processes found different saved states in " + o.out_dir + " (this is rank " +
+                        std::to_string(o.dist->rank()) + ", resuming after epoch " + std::to_string(state.epochs_done) +
+                        "): give every rank the same --out folder on a shared file system, or pass --no-resume");
+    }
+
     auto save = [&](const MappingTrainState& s, const MappingTrainReport& report, torch::optim::Optimizer& optimizer) {
+        if (!writer) return;
         const bool finished = s.epochs_done >= o.train.epochs || s.steps >= total;
         save_torch_atomically(optimizer_path, [&](std::ostream& out) { torch::save(optimizer, out); });
         write_safetensors(checkpoint, mapping.state_dict(),
@@ -359,6 +371,7 @@ TrainMappingJobResult run_train_mapping(const TrainMappingJobOptions& o, const P
     hooks.on_step = o.on_step;
     hooks.autocast = autocast;
     hooks.stop_after_epochs = o.stop_after_epochs;
+    hooks.dist = o.dist.get();
     hooks.restore_optimizer = [&](torch::optim::Optimizer& optimizer) {
         std::istringstream in(read_file(optimizer_path));
         torch::load(optimizer, in);

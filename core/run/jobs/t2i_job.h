@@ -11,6 +11,7 @@
 // and an images.jsonl manifest that `synesthesia score` reads.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 namespace syn::run {
 
 class ModelSession;
+class DataParallel;
 
 // The random-embedding baseline: the map is fed random N(0, 1) vectors instead of text embeddings.
 inline constexpr const char* kRandomEncoder = "random";
@@ -44,6 +46,10 @@ struct TrainMappingJobOptions {
     int stop_after_epochs = 0;    // stop after this many epochs in this call (tests); 0 = run to the end
     std::function<void(const std::string&)> log;
     std::function<void(int64_t step, double loss)> on_step;  // every optimiser step (live loss curves)
+    // Data-parallel training over these processes (train_mapping.h): train.batch_size is the global
+    // batch; every rank reads the data and a saved state itself, only rank 0 writes to out_dir.
+    // nullptr: one process.
+    std::shared_ptr<DataParallel> dist;
 };
 
 // What a mapping checkpoint records of its generator (metadata "generator"): path, size and

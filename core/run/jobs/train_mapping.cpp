@@ -9,6 +9,7 @@
 
 #include "core/io/errors.h"
 #include "core/io/torch/autocast.h"
+#include "core/run/distributed.h"
 #include "models/mingpt.h"
 #include "models/prefix_mapping.h"
 
@@ -91,6 +92,11 @@ MappingTrainReport train_mapping(models::PrefixMapping& mapping, models::MinGPT&
     check_data(data, gpt, mapping);
     if (o.batch_size <= 0 || o.epochs <= 0 || !(o.learning_rate > 0.0))
         throw Error("train-mapping: batch_size, epochs and learning rate must be positive");
+    DataParallel* const dist = hooks.dist;
+    if (dist && o.batch_size < dist->world_size())
+        throw Error("train-mapping: the batch size " + std::to_string(o.batch_size) + " is smaller than the world size " +
+                    std::to_string(dist->world_size()) +
+                    " (each process takes a share of every batch): raise --batch-size or start fewer processes");
     const CaptionIndex captions = index_captions(data);
     const int64_t samples = mapping_samples_per_epoch(data);
     if (samples == 0) throw Error("train-mapping: no image has a caption");
@@ -103,6 +109,7 @@ MappingTrainReport train_mapping(models::PrefixMapping& mapping, models::MinGPT&
                                       .betas(std::make_tuple(o.beta1, o.beta2))
                                       .weight_decay(o.weight_decay));
     if (state.epochs_done > 0 && hooks.restore_optimizer) hooks.restore_optimizer(optimizer);
+    if (dist) dist->broadcast_parameters(mapping.module().parameters());  // identical replicas to start from
     double lr = state.learning_rate > 0.0 ? state.learning_rate : o.learning_rate;
     for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
 
@@ -138,22 +145,44 @@ MappingTrainReport train_mapping(models::PrefixMapping& mapping, models::MinGPT&
         }
         double sum = 0.0;
         int64_t count = 0;
+        bool agreed_cancel = false;  // distributed: every rank stops at the same step
         for (int64_t b = 0; b < batches && state.steps < total; ++b) {
-            throw_if_cancelled(hooks.cancel, "training");
-            const int64_t begin = b * o.batch_size, size = std::min(o.batch_size, samples - begin);
-            at::Tensor text = data.random_dim > 0
-                                  ? at::randn({size, data.random_dim}, generator, at::TensorOptions().dtype(at::kFloat))
-                                  : data.text.index_select(0, caption_rows.narrow(0, begin, size).to(data.text.device()));
-            auto codes = data.codes.index_select(0, image_rows.narrow(0, begin, size).to(data.codes.device()));
-            optimizer.zero_grad();
-            at::Tensor loss;
-            {
-                compat::CudaAutocast autocast(hooks.autocast);
-                loss = mapping_loss(mapping, gpt, text, codes, o.sos_token);
+            if (dist) {
+                if (agreed_cancel) throw Cancelled{"training"};
+            } else {
+                throw_if_cancelled(hooks.cancel, "training");
             }
-            loss.backward();
+            const int64_t begin = b * o.batch_size, size = std::min(o.batch_size, samples - begin);
+            // The random baseline draws the whole global batch on every rank (the generator stays in
+            // step with the single-process run); each rank then takes its slice [lo, hi).
+            at::Tensor random_text = data.random_dim > 0
+                                         ? at::randn({size, data.random_dim}, generator, at::TensorOptions().dtype(at::kFloat))
+                                         : at::Tensor();
+            const auto [lo, hi] = dist ? rank_slice(size, dist->rank(), dist->world_size()) : std::pair<int64_t, int64_t>(0, size);
+            optimizer.zero_grad();
+            double value = 0.0;
+            if (hi > lo) {
+                at::Tensor text = data.random_dim > 0
+                                      ? random_text.narrow(0, lo, hi - lo)
+                                      : data.text.index_select(0, caption_rows.narrow(0, begin + lo, hi - lo).to(data.text.device()));
+                auto codes = data.codes.index_select(0, image_rows.narrow(0, begin + lo, hi - lo).to(data.codes.device()));
+                at::Tensor loss;
+                {
+                    compat::CudaAutocast autocast(hooks.autocast);
+                    loss = mapping_loss(mapping, gpt, text, codes, o.sos_token);
+                }
+                // The mean over the slice weighted by its share: the ranks' sum is the batch mean.
+                if (dist) loss = loss * (double(hi - lo) / double(size));
+                loss.backward();
+                value = loss.item<double>();
+            }
+            if (dist) {
+                dist->allreduce_gradients(mapping.module().parameters());
+                const auto v = dist->allreduce_sum({value, hooks.cancel && hooks.cancel->cancelled() ? 1.0 : 0.0});
+                value = v[0];
+                agreed_cancel = v[1] > 0;
+            }
             optimizer.step();
-            const double value = loss.item<double>();
             if (!std::isfinite(value))
                 throw Error("train-mapping: the loss became " + std::to_string(value) + " at step " +
                             std::to_string(state.steps + 1) + " (lower the learning rate?)");

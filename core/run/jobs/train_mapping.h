@@ -9,6 +9,12 @@
 // vectors (CPU generator seeded with seed + e) and dropout (torch::manual_seed(seed + e)) afresh,
 // so a run resumed from the state and optimizer saved at the end of epoch e continues exactly as
 // the uninterrupted run would.
+//
+// Data-parallel (hooks.dist, distributed.h): every rank draws the same epoch (order, captions, and
+// the random baseline's vectors for the whole global batch), takes its contiguous slice of each
+// batch, weights its mean loss by its share and SUM-all-reduces the gradients: the steps and the
+// reported (all-reduced) losses equal the single-process run's up to float rounding. Dropout masks
+// differ per rank.
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
@@ -27,6 +33,8 @@ class Optimizer;
 }
 
 namespace syn::run {
+
+class DataParallel;
 
 struct MappingData {
     at::Tensor codes;          // [I, L] int64 code indices of the images (L <= the GPT's block_size)
@@ -48,6 +56,9 @@ struct MappingTrainHooks {
     std::function<void(torch::optim::Optimizer&)> restore_optimizer;
     bool autocast = false;        // bfloat16 autocast of the forward pass (CUDA only)
     int64_t stop_after_epochs = 0;  // stop after this many epochs in this call (0: to the end)
+    // Data-parallel over these processes (options.batch_size is the global batch, at least the world
+    // size); nullptr: one process. on_epoch_end runs on every rank (the caller lets rank 0 write).
+    DataParallel* dist = nullptr;
 };
 
 // Mean cross-entropy of the codes [B, L] under the prefix mapping(text) [B, D] (no side effects;
