@@ -62,4 +62,17 @@ inline std::string message_excerpt(std::string_view what, size_t max_chars = 300
     return escape_excerpt(what, max_chars, false);
 }
 
+// `s` as one POSIX shell word: unchanged when it holds only characters no shell treats specially,
+// else in single quotes (a quote inside written '\''). Used for the commands we print or write
+// into scripts, so a path with spaces or quotes survives.
+inline std::string shell_word(const std::string& s) {
+    if (!s.empty() &&
+        s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+=:@%,") ==
+            std::string::npos)
+        return s;
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
 }  // namespace syn

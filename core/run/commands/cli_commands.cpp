@@ -27,6 +27,7 @@
 #include "core/run/model_description.h"
 #include "core/run/commands/fetch_command.h"
 #include "core/run/progress.h"
+#include "core/run/commands/plan_command.h"
 #include "core/run/commands/score_command.h"
 #include "core/run/commands/t2i_command.h"
 #include "core/run/reports/embeddings_file.h"
@@ -124,6 +125,7 @@ int cli_main(int argc, char** argv, const FigureWriter& figures) {
     add_fetch_command(app);
     add_t2i_commands(app);
     add_score_command(app);
+    add_plan_command(app);
     add_celeba_captions_command(app);
     add_launch_command(app, exit_status);
 
@@ -207,6 +209,8 @@ int cli_main(int argc, char** argv, const FigureWriter& figures) {
     sts->add_option("--bootstrap", so.bootstrap, "Bootstrap resamples")->capture_default_str();
     sts->add_option("--seed", so.seed, "Bootstrap seed")->capture_default_str();
     sts->add_option("--max-pairs", so.max_pairs, "Use N evenly spaced pairs (0 = all)")->capture_default_str();
+    sts->add_option("--token-budget", so.token_budget, "Padded tokens per batch (0: the default, 16384)")
+        ->check(CLI::NonNegativeNumber);
     sts->add_flag("!--no-cache", so.use_cache, "Do not read or write the embedding cache");
     sts->add_option("--out", sts_out, "Output folder (not with --shard)");
     std::string sts_shard;

@@ -8,6 +8,7 @@
 
 #include "core/io/errors.h"
 #include "core/io/model_store.h"
+#include "core/io/quote.h"
 #include "core/run/catalog.h"
 
 namespace fs = std::filesystem;
@@ -38,16 +39,6 @@ std::string human_size(long long bytes) {
     if (bytes >= (1LL << 30)) std::snprintf(buf, sizeof buf, "%.2f GB", bytes / double(1LL << 30));
     else std::snprintf(buf, sizeof buf, "%.1f MB", bytes / double(1LL << 20));
     return buf;
-}
-
-// A path as one shell word.
-std::string shell_word(const std::string& s) {
-    if (s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+=:@%,") ==
-        std::string::npos)
-        return s;
-    std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
 }
 
 }  // namespace

@@ -66,6 +66,7 @@ EmbedOptions embed_options(const ModelSpec& ms, const StsJobOptions& options) {
     eo.pooling = ms.pooling.empty() ? options.pooling : ms.pooling;
     eo.device = options.device;
     eo.dtype = options.dtype;
+    if (options.token_budget > 0) eo.token_budget = options.token_budget;
     eo.use_cache = options.use_cache;
     eo.cache_root = options.cache_root;
     eo.session = options.session;

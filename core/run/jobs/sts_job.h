@@ -3,6 +3,7 @@
 // and Pearson against STS-L and STS-V with bootstrap CIs, paired comparisons between encoders,
 // breakdown by sampling method; written as table.md / table.tex / results.json / pairs.csv (+
 // figures through an injected writer, since figures need Qt and the engine builds without it).
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -30,6 +31,8 @@ struct StsJobOptions {
     std::size_t bootstrap = 1000;
     std::uint64_t seed = 20240229;
     std::size_t max_pairs = 0;        // 0 = all; else N evenly spaced pairs (quick looks, tests)
+    int64_t token_budget = 0;         // padded tokens per batch; 0 = EmbedOptions' default. The shards of a
+                                      // run and the run after them must use the same budget (same batches)
     bool use_cache = true;
     std::string cache_root;
     // Keeps encoders and cache indexes resident for the next job (the workbench's compute worker's

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# `synesthesia plan --slurm` on a real Slurm: this test starts munge, slurmctld and slurmd on this
+# machine (one node, its own configuration, ports and state under the work folder), submits the
+# Table 2 plan (3 embedding shards as a job array, then the tables step after them) with the tiny
+# fixture models, and checks that the tables equal those of one unsharded `sts` run byte for byte,
+# and that the shards did the embedding (the tables step computed nothing). Then a plan whose first
+# step fails: the step waiting for its success is cancelled, never run.
+# Usage: slurm_end_to_end.sh <synesthesia binary> <work dir> <default shared dir>
+# Needs root (slurmd starts jobs as their user) and the Debian packages slurm-wlm and munge
+# (scripts/install-deps.sh); skipped (77) without them.
+set -euo pipefail
+BIN="$(readlink -f "$1")"
+WORK="$2"
+SHARED="${SYNESTHESIA_SHARED:-$3}"
+skip() { echo "$* (test skipped)"; exit 77; }
+[ -d "$SHARED/data" ] || skip "shared reference folder '$SHARED' is absent: set SYNESTHESIA_SHARED"
+for tool in munged slurmctld slurmd sbatch squeue scontrol sinfo; do
+  command -v "$tool" > /dev/null || [ -x "/usr/sbin/$tool" ] || skip "$tool is not installed (apt-get install slurm-wlm munge)"
+done
+[ "$(id -u)" = 0 ] || skip "a local slurmd needs root"
+export PATH="$PATH:/usr/sbin"
+FIX="${SYNESTHESIA_FIXTURES:-$SHARED/fixtures}"
+rm -rf "$WORK"
+mkdir -p "$WORK"
+WORK="$(readlink -f "$WORK")"
+fail() { echo "FAIL: $*" >&2; for f in "$WORK"/slurm/log/*.log; do echo "--- $f"; tail -20 "$f"; done >&2; exit 1; }
+
+# --- a one-node cluster -----------------------------------------------------------------------
+S="$WORK/slurm"
+mkdir -p "$S/munge" "$S/state" "$S/spool" "$S/log"
+chmod 700 "$S/munge"
+head -c 1024 /dev/urandom > "$S/munge/munge.key"
+chmod 400 "$S/munge/munge.key"
+read -r CTLD_PORT SLURMD_PORT < <(python3 -c '
+import socket
+s = [socket.socket() for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*[x.getsockname()[1] for x in s])')
+NODE="$(hostname -s)"
+MEM_MB="$(awk '/MemTotal/ {print int($2 / 1024 * 0.8)}' /proc/meminfo)"
+CPUS="$(nproc)"
+cat > "$S/slurm.conf" <<CONF
+ClusterName=syntest
+SlurmctldHost=$NODE(127.0.0.1)
+SlurmUser=root
+SlurmdUser=root
+SlurmctldPort=$CTLD_PORT
+SlurmdPort=$SLURMD_PORT
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$S/munge/munge.socket
+StateSaveLocation=$S/state
+SlurmdSpoolDir=$S/spool
+SlurmctldPidFile=$S/slurmctld.pid
+SlurmdPidFile=$S/slurmd.pid
+SlurmctldLogFile=$S/log/slurmctld.log
+SlurmdLogFile=$S/log/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+MpiDefault=none
+ReturnToService=2
+SwitchType=switch/none
+MinJobAge=600
+NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=$MEM_MB State=UNKNOWN
+PartitionName=syntest Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
+CONF
+export SLURM_CONF="$S/slurm.conf"
+cleanup() {
+  scontrol shutdown > /dev/null 2>&1 || true
+  for pid_file in "$S/slurmd.pid" "$S/slurmctld.pid" "$S/munge/munged.pid"; do
+    [ -s "$pid_file" ] && kill "$(cat "$pid_file")" 2> /dev/null || true
+  done
+}
+trap cleanup EXIT
+munged --key-file="$S/munge/munge.key" --socket="$S/munge/munge.socket" --pid-file="$S/munge/munged.pid" \
+  --log-file="$S/log/munged.log" --seed-file="$S/munge/munged.seed" --force || fail "munged did not start"
+slurmctld -f "$S/slurm.conf" || fail "slurmctld did not start"
+slurmd -f "$S/slurm.conf" || fail "slurmd did not start"
+for _ in $(seq 60); do
+  [ "$(sinfo -h -o %T 2> /dev/null)" = idle ] && break
+  sleep 0.5
+done
+[ "$(sinfo -h -o %T)" = idle ] || fail "the node is not idle: $(sinfo)"
+
+# Waits until the plan's jobs (jobs.txt) have left the queue; at most $2 seconds.
+wait_for_plan() {
+  local ids deadline=$((SECONDS + $2))
+  ids="$(awk '{print $2}' "$1/jobs.txt" | paste -sd,)"
+  while [ -n "$(squeue -h -j "$ids" 2> /dev/null)" ]; do
+    [ $SECONDS -lt $deadline ] || { squeue; fail "the plan's jobs did not finish in $2 s"; }
+    sleep 1
+  done
+}
+# The state of each job of a step (array tasks: one line each).
+states() { scontrol show job "$1" | awk -F'[= ]' '/JobState=/ {for (i = 1; i <= NF; i++) if ($i == "JobState") print $(i + 1)}'; }
+
+# --- Table 2 in 3 shards ----------------------------------------------------------------------
+CXC="$SHARED/data/cxc/sts_test.csv"
+CAPTIONS="$SHARED/data/coco/captions_karpathy_test.json"
+MODELS=(lexical/tfidf "$FIX/models/tiny-bert" "$FIX/models/tiny-clip")
+EXTRA=(--pooling mean --max-pairs 200 --bootstrap 100 --token-budget 96 --dtype float32)
+"$BIN" plan --slurm --study table2 --shards 3 --out "$WORK/plan2" --results "$WORK/results2" \
+  --cxc "$CXC" --captions "$CAPTIONS" --models "${MODELS[@]}" --device cpu --cpus 1 --time 00:10:00 \
+  --cache-dir "$WORK/cluster-cache" -- "${EXTRA[@]}" 2> "$WORK/plan2.stderr" \
+  || { cat "$WORK/plan2.stderr"; fail "plan failed"; }
+[ -x "$WORK/plan2/submit.sh" ] || fail "no submit.sh"
+"$WORK/plan2/submit.sh" > "$WORK/submit2.stdout" || fail "submit.sh failed: $(cat "$WORK/submit2.stdout")"
+wait_for_plan "$WORK/plan2" 400
+EMBED_JOB="$(awk '$1 == "embed" {print $2}' "$WORK/plan2/jobs.txt")"
+TABLES_JOB="$(awk '$1 == "tables" {print $2}' "$WORK/plan2/jobs.txt")"
+[ "$(states "$EMBED_JOB" | sort | uniq -c | awk '{print $1, $2}')" = "3 COMPLETED" ] \
+  || fail "embedding shards: $(states "$EMBED_JOB" | paste -sd' ')"
+[ "$(states "$TABLES_JOB")" = COMPLETED ] || fail "tables step: $(states "$TABLES_JOB"); $(cat "$WORK"/plan2/logs/tables-*.out)"
+for i in 0 1 2; do
+  log="$(ls "$WORK"/plan2/logs/embed-*_$i.out)"
+  grep -q "tiny-bert: [1-9][0-9]* computed" "$log" || fail "shard $i computed nothing for tiny-bert: $(cat "$log")"
+done
+python3 - "$WORK/results2/results.json" <<'PY' || fail "the tables step embedded texts itself"
+import json, sys
+encoders = [e for e in json.load(open(sys.argv[1]))["encoders"] if e["family"] != "lexical"]
+assert len(encoders) == 2 and all(e["computed_texts"] == 0 and e["cached_texts"] > 0 for e in encoders), encoders
+PY
+
+# One unsharded run, its own cache: the same tables, byte for byte.
+SYN_CACHE_DIR="$WORK/reference-cache" "$BIN" sts --cxc "$CXC" --captions "$CAPTIONS" --models "${MODELS[@]}" \
+  --device cpu "${EXTRA[@]}" --out "$WORK/reference2" > /dev/null 2> "$WORK/reference2.stderr" \
+  || { cat "$WORK/reference2.stderr"; fail "the unsharded sts failed"; }
+for f in table.md table.tex pairs.csv; do
+  cmp "$WORK/reference2/$f" "$WORK/results2/$f" || fail "$f of the Slurm plan differs from the unsharded run"
+done
+
+# --- a failing step cancels what waits for its success ---------------------------------------
+# Table 1 with a GLUE folder that does not exist: every training task fails, the table step never runs.
+"$BIN" plan --slurm --study table1 --out "$WORK/plan1" --results "$WORK/results1" --glue-data "$WORK/no-glue" \
+  --models "$FIX/models/tiny-bert" --tasks rte,mrpc --device cpu --cpus 1 2> /dev/null || fail "plan table1 failed"
+"$WORK/plan1/submit.sh" > /dev/null || fail "submit.sh (table1) failed"
+wait_for_plan "$WORK/plan1" 200
+TRAIN_JOB="$(awk '$1 == "train" {print $2}' "$WORK/plan1/jobs.txt")"
+TABLE_JOB="$(awk '$1 == "table" {print $2}' "$WORK/plan1/jobs.txt")"
+[ "$(states "$TRAIN_JOB" | sort -u)" = FAILED ] || fail "training tasks: $(states "$TRAIN_JOB" | paste -sd' ')"
+[ "$(states "$TABLE_JOB")" = CANCELLED ] || fail "the table step after failed training: $(states "$TABLE_JOB")"
+grep -q "no-glue" "$WORK"/plan1/logs/train-*_0.out || fail "the training log does not name the missing folder"
+[ ! -e "$WORK/results1/glue_table.md" ] || fail "a table was written after failed training"
+echo "slurm end to end: OK (table2 in 3 shards = unsharded; a failed step cancels its dependants)"
