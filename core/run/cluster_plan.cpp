@@ -52,8 +52,8 @@ void refuse_planned_options(const std::vector<std::string>& extra, const std::ve
     for (const auto& a : extra)
         for (const auto& p : planned)
             if (a == p || a.rfind(p + "=", 0) == 0)
-                throw Error("plan: " + quote_excerpt(a) + " among the arguments after -- is set by the plan itself (" +
-                            join(planned, ", ") + "); use the plan's own option");
+                throw Error("plan: " + quote_excerpt(a) + " is set by the plan itself (" + join(planned, ", ") +
+                            "); use the plan's own option");
 }
 
 std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
@@ -115,7 +115,9 @@ ClusterPlan plan_table3(const StudyPlanOptions& o) {
         or_default(o.generator, o.data_dir + "/taming/2021-04-23T18-11-19_celebahq_transformer");
     const std::string faces = or_default(o.faces, o.data_dir + "/mm-celeba-hq");
     const std::string inception =
-        or_default(o.inception_weights, o.data_dir + "/inception/weights-inception-2015-12-05-6726825d.pth");
+        o.inception_score
+            ? or_default(o.inception_weights, o.data_dir + "/inception/weights-inception-2015-12-05-6726825d.pth")
+            : "";
     std::vector<std::string> models = o.models.empty() ? concat(study_encoders(), {"random"}) : o.models;
     const std::vector<std::string> seeds = o.seeds.empty() ? std::vector<std::string>{"0", "1", "2"} : o.seeds;
     refuse_planned_options(o.extra, {"--out", "--generator", "--data", "--encoder", "--seed", "--device", "--split"});
@@ -123,13 +125,16 @@ ClusterPlan plan_table3(const StudyPlanOptions& o) {
     PlanStep train{"train", "the text -> GPT prefix map per encoder x seed (resumable, in the results folder)"};
     PlanStep generate{"generate", "faces for the test split's first captions, every n-th sampling batch per shard"};
     PlanStep merge{"merge", "the generation shards of one encoder x seed joined into its faces folder"};
-    PlanStep score{"score", "Table 3: CLIP-S, Inception Score, grouped means and t-tests over every faces folder"};
+    PlanStep score{"score", "CLIP-S and Inception logits of every n-th batch of all generated faces, per shard"};
+    PlanStep table{"table", "Table 3 from the score shards: means, sd over seeds, grouped means and t-tests"};
     train.ntasks = o.train_processes;
     generate.after_ok = {"train"};
     merge.after_ok = {"generate"};
     merge.needs_accelerator = false;
     score.after_ok = {"merge"};
-    std::vector<std::string> scored = {"score"};
+    table.after_ok = {"score"};
+    table.needs_accelerator = false;
+    std::vector<std::string> folders;
     for (const auto& m : models)
         for (const auto& s : seeds) {
             const std::string run = o.results + "/runs/" + folder_name(m) + "-seed" + s;
@@ -146,12 +151,21 @@ ClusterPlan plan_table3(const StudyPlanOptions& o) {
                 parts.push_back(part);
             }
             merge.tasks.push_back(concat(parts, {"--out", run + "/faces"}));
-            scored.push_back(run + "/faces");
+            folders.push_back(run + "/faces");
         }
-    score.tasks.push_back(concat(scored, {"--clip", o.clip, "--inception-weights", inception, "--data", faces, "--split",
-                                          "test", "--device", o.device, "--out", o.results + "/table3"}));
-    plan.steps = {train, generate, merge, score};
-    plan.inputs = {generator, faces, inception};
+    std::vector<std::string> score_args = concat(concat({"score"}, folders), {"--clip", o.clip});
+    if (!inception.empty()) score_args.insert(score_args.end(), {"--inception-weights", inception});
+    score_args.insert(score_args.end(), {"--data", faces, "--split", "test", "--device", o.device});
+    std::vector<std::string> score_parts = {"merge"};
+    for (int k = 0; k < o.shards; ++k) {
+        const std::string part = o.results + "/score-shards/" + std::to_string(k);
+        score.tasks.push_back(concat(score_args, {"--shard", std::to_string(k) + "/" + n, "--out", part}));
+        score_parts.push_back(part);
+    }
+    table.tasks.push_back(concat(score_parts, {"--out", o.results + "/table3"}));
+    plan.steps = {train, generate, merge, score, table};
+    plan.inputs = {generator, faces};
+    if (!inception.empty()) plan.inputs.push_back(inception);
     return plan;
 }
 
@@ -278,6 +292,23 @@ ClusterPlan plan_study(const StudyPlanOptions& o) {
     else if (o.study == "table3") plan = plan_table3(o);
     else throw Error("plan: unknown study " + quote_excerpt(o.study) + " (table1, table2 or table3)");
     plan.study = o.study;
+    for (const auto& [name, args] : o.step_extra) {
+        PlanStep* target = nullptr;
+        std::string names;
+        for (auto& st : plan.steps) {
+            if (st.name == name) target = &st;
+            names += (names.empty() ? "" : ", ") + st.name;
+        }
+        if (!target)
+            throw Error("plan: --step-args names the step " + quote_excerpt(name) + "; " + o.study + " has " + names);
+        for (auto& task : target->tasks) {
+            std::vector<std::string> planned;
+            for (const auto& a : task)
+                if (a.rfind("--", 0) == 0) planned.push_back(a);
+            refuse_planned_options(args, planned);
+            task.insert(task.end(), args.begin(), args.end());
+        }
+    }
     return plan;
 }
 

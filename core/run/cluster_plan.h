@@ -11,7 +11,8 @@
 //           results folder) -> table (`glue` over all of them: resumes the finished runs and writes
 //           Table 1);
 //   table3: train (array: `train-mapping` per encoder x seed) -> generate (array: `generate --shard
-//           i/n` per encoder x seed x shard) -> merge (array: `merge` per encoder x seed) -> score.
+//           i/n` per encoder x seed x shard) -> merge (array: `merge` per encoder x seed) -> score
+//           (array: `score --shard i/n` over all faces folders) -> table (`merge` of the score shards).
 // Training steps with `ntasks` > 1 run under srun with MASTER_ADDR / MASTER_PORT set, one process
 // per task (torch.distributed's environment; the CLI reads SLURM_PROCID / SLURM_NTASKS).
 #include <cstdint>
@@ -49,11 +50,15 @@ struct StudyPlanOptions {
     std::string device = "auto";
     int64_t max_images = 0;            // table3: test faces to generate for (0 = all)
     std::vector<std::string> extra;    // appended to the study's main command (sts, glue, train-mapping)
+    // More arguments for every task of one step, by step name ("generate" -> {"--batch", "4"}); an
+    // option the plan already sets in that step's tasks, or an unknown step, is refused by name.
+    std::vector<std::pair<std::string, std::vector<std::string>>> step_extra;
     // Inputs; empty: where `synesthesia fetch` puts them under data_dir.
     std::string cxc, captions;                          // table2
     std::string glue_data;                              // table1
     std::string generator, faces, inception_weights;    // table3
     std::string clip = "openai/clip-vit-base-patch16";  // table3: CLIP-S scorer
+    bool inception_score = true;                        // table3: false = no IS column (no weights)
 };
 
 // The steps of a study; syn::Error for an unknown study, bad counts or arguments the plan sets itself.

@@ -18,28 +18,9 @@ mkdir -p "$WORK/glue/SST-2"
 export SYN_CACHE_DIR="$WORK/cache"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# Sentences of neutral words with one sentiment word; label 1 for the "good" words. A fixed
-# pseudo-random sequence (no $RANDOM seeding differences between shells).
-write_split() {  # file, lines, seed
-  local file="$1" n="$2" s="$3"
-  local neutral=(the movie was a story about people and it film) good=(good great excellent wonderful)
-  local bad=(bad awful terrible boring)
-  echo -e "sentence\tlabel" > "$file"
-  for ((i = 0; i < n; i++)); do
-    s=$(( (s * 1103515245 + 12345) % 2147483648 ))
-    local label=$(( (s >> 16) % 2 )) words="" w
-    for ((w = 0; w < 4; w++)); do
-      s=$(( (s * 1103515245 + 12345) % 2147483648 ))
-      words+="${neutral[$(( (s >> 16) % 10 ))]} "
-    done
-    s=$(( (s * 1103515245 + 12345) % 2147483648 ))
-    if [ "$label" = 1 ]; then words+="${good[$(( (s >> 16) % 4 ))]}"; else words+="${bad[$(( (s >> 16) % 4 ))]}"; fi
-    printf '%s\t%s\n' "$words" "$label" >> "$file"
-  done
-}
-write_split "$WORK/glue/SST-2/train.tsv" 64 1
-write_split "$WORK/glue/SST-2/dev.tsv" 32 2
-printf 'index\tsentence\n0\tthe movie was good\n' > "$WORK/glue/SST-2/test.tsv"
+# shellcheck source=tiny_glue_data.sh
+source "$(dirname "$0")/tiny_glue_data.sh"
+write_tiny_sst2 "$WORK/glue"
 
 # Few steps on the CPU: 64 examples, batch 16, 2 epochs = 8 optimiser steps.
 "$BIN" glue --task sst2 --data "$WORK/glue" --model "$FIX/models/tiny-bert" --out "$WORK/out" \

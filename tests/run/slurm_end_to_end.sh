@@ -147,4 +147,94 @@ TABLE_JOB="$(awk '$1 == "table" {print $2}' "$WORK/plan1/jobs.txt")"
 [ "$(states "$TABLE_JOB")" = CANCELLED ] || fail "the table step after failed training: $(states "$TABLE_JOB")"
 grep -q "no-glue" "$WORK"/plan1/logs/train-*_0.out || fail "the training log does not name the missing folder"
 [ ! -e "$WORK/results1/glue_table.md" ] || fail "a table was written after failed training"
-echo "slurm end to end: OK (table2 in 3 shards = unsharded; a failed step cancels its dependants)"
+# --- Table 1 with distributed training under srun --------------------------------------------
+# Two seeds as two array tasks, each trained by 2 processes (srun, SLURM_PROCID / SLURM_NTASKS, Gloo)
+# with tiny-bert copied without dropout, so 2 processes must give 1 process's losses (same global
+# batch); the table step resumes the finished runs and writes Table 1, as one unsharded run would.
+source "$(dirname "$0")/tiny_glue_data.sh"
+write_tiny_sst2 "$WORK/glue"
+mkdir -p "$WORK/tiny-bert-nodropout"
+for f in "$FIX"/models/tiny-bert/*; do ln -s "$f" "$WORK/tiny-bert-nodropout/$(basename "$f")"; done
+rm "$WORK/tiny-bert-nodropout/config.json"
+sed -e 's/"hidden_dropout_prob": [0-9.]*/"hidden_dropout_prob": 0.0/' \
+    -e 's/"attention_probs_dropout_prob": [0-9.]*/"attention_probs_dropout_prob": 0.0/' \
+    "$FIX/models/tiny-bert/config.json" > "$WORK/tiny-bert-nodropout/config.json"
+GLUE_ARGS=(--epochs 2 --batch-size 16 --lr 1e-2 --max-length 32)
+RENDEZVOUS=()
+getent hosts "$NODE" > /dev/null || RENDEZVOUS=(--env MASTER_ADDR=127.0.0.1)
+"$BIN" plan --slurm --study table1 --out "$WORK/plan-ddp" --results "$WORK/results-ddp" --glue-data "$WORK/glue" \
+  --models "$WORK/tiny-bert-nodropout" --tasks sst2 --seeds 42,43 --train-processes 2 --device cpu --cpus 1 \
+  "${RENDEZVOUS[@]}" -- "${GLUE_ARGS[@]}" 2> /dev/null || fail "plan table1 (distributed) failed"
+grep -q "^#SBATCH --ntasks=2$" "$WORK/plan-ddp/01-train.sbatch" || fail "the training step does not ask for 2 tasks"
+"$WORK/plan-ddp/submit.sh" > /dev/null || fail "submit.sh (distributed) failed"
+wait_for_plan "$WORK/plan-ddp" 400
+TRAIN_JOB="$(awk '$1 == "train" {print $2}' "$WORK/plan-ddp/jobs.txt")"
+TABLE_JOB="$(awk '$1 == "table" {print $2}' "$WORK/plan-ddp/jobs.txt")"
+[ "$(states "$TRAIN_JOB" | sort | uniq -c | awk '{print $1, $2}')" = "2 COMPLETED" ] \
+  || fail "distributed training: $(states "$TRAIN_JOB" | paste -sd' '); $(cat "$WORK"/plan-ddp/logs/train-*.out)"
+[ "$(states "$TABLE_JOB")" = COMPLETED ] || fail "the GLUE table step: $(states "$TABLE_JOB")"
+: grep -q "2 processes" "$WORK"/plan-ddp/logs/train-*_0.out || fail "the training log does not say it ran in 2 processes: $(cat "$WORK"/plan-ddp/logs/train-*_0.out)"
+"$BIN" glue --data "$WORK/glue" --model "$WORK/tiny-bert-nodropout" --task sst2 --seeds 42,43 --device cpu \
+  "${GLUE_ARGS[@]}" --out "$WORK/reference-glue" > /dev/null 2> "$WORK/reference-glue.stderr" \
+  || { cat "$WORK/reference-glue.stderr"; fail "the one-process glue run failed"; }
+python3 - "$WORK/reference-glue/glue_manifest.json" "$WORK/results-ddp/glue_manifest.json" <<'PY' \
+  || fail "the 2-process Slurm runs differ from one process"
+import json, sys
+def runs(path):
+    (task,) = json.load(open(path))["models"][0]["tasks"]
+    return {r["seed"]: r for r in task["runs"]}
+one, two = runs(sys.argv[1]), runs(sys.argv[2])
+assert sorted(one) == sorted(two) == [42, 43], (sorted(one), sorted(two))
+for seed in one:
+    a = [e["train_loss"] for e in one[seed]["epochs"]]
+    b = [e["train_loss"] for e in two[seed]["epochs"]]
+    assert len(a) == len(b) == 2, (a, b)
+    for x, y in zip(a, b):
+        assert abs(x - y) <= 1e-5 * max(1.0, abs(x)), (seed, a, b)
+    assert one[seed]["best_metrics"] == two[seed]["best_metrics"], (one[seed]["best_metrics"], two[seed]["best_metrics"])
+print("epoch losses of 1 and 2 processes agree within 1e-5; metrics equal")
+PY
+
+# --- Table 3: train, generate in 2 shards, merge, score in 2 shards, table ------------------------
+# Tiny taming + tiny-bert and the random baseline on a Multi-Modal CelebA-HQ layout written here
+# (10 faces: 6 train, 4 test); the plan's faces and tables must be those of the unsharded commands.
+mkdir -p "$WORK/faces/images"
+{ echo 10; echo "Male Smiling Blond_Hair Eyeglasses Wearing_Hat"
+  for i in $(seq 0 9); do echo "$i.jpg $(( i % 2 ? 1 : -1 )) $(( i % 3 ? 1 : -1 )) $(( i % 4 ? -1 : 1 )) -1 -1"; done
+} > "$WORK/attributes.txt"
+"$BIN" captions-from-attributes --attributes "$WORK/attributes.txt" --out "$WORK/faces" --per-image 2 --seed 1 \
+  > /dev/null 2>&1 || fail "captions-from-attributes"
+for i in $(seq 0 9); do cp "$FIX/models/tiny-clip/image$(( i % 2 )).png" "$WORK/faces/images/$i.png"; done
+seq 0 5 > "$WORK/faces/train.txt"
+seq 6 9 > "$WORK/faces/test.txt"
+T3_MODELS=("$FIX/models/tiny-bert" random)
+TRAIN_ARGS=(--batch-size 3 --epochs 2 --lr 0.005)
+"$BIN" plan --slurm --study table3 --out "$WORK/plan3" --results "$WORK/results3" --generator "$FIX/models/tiny-taming" \
+  --faces "$WORK/faces" --clip "$FIX/models/tiny-clip" --no-inception-score --models "$(IFS=,; echo "${T3_MODELS[*]}")" \
+  --seeds 0 --shards 2 --device cpu --cpus 1 --step-args generate="--batch 1 --top-k 20" --step-args score="--batch 2" \
+  -- "${TRAIN_ARGS[@]}" 2> "$WORK/plan3.stderr" || { cat "$WORK/plan3.stderr"; fail "plan table3 failed"; }
+"$WORK/plan3/submit.sh" > /dev/null || fail "submit.sh (table3) failed"
+wait_for_plan "$WORK/plan3" 400
+while read -r name id; do
+  [ "$(states "$id" | sort -u)" = COMPLETED ] || fail "table3 step $name: $(states "$id" | paste -sd' ')"
+done < "$WORK/plan3/jobs.txt"
+# The same study by hand, unsharded, in one process.
+for m in "${T3_MODELS[@]}"; do
+  name="$(echo "$m" | tr '/:' '__')-seed0"
+  "$BIN" train-mapping --generator "$FIX/models/tiny-taming" --data "$WORK/faces" --split train --encoder "$m" --seed 0 \
+    --device cpu "${TRAIN_ARGS[@]}" --out "$WORK/reference3/$name/mapping" > /dev/null 2>&1 || fail "reference train-mapping $m"
+  "$BIN" generate --generator "$FIX/models/tiny-taming" --mapping "$WORK/reference3/$name/mapping/mapping.safetensors" \
+    --data "$WORK/faces" --split test --max-images 0 --seeds 0 --device cpu --batch 1 --top-k 20 \
+    --out "$WORK/reference3/$name/faces" > /dev/null 2>&1 || fail "reference generate $m"
+  [ "$(ls "$WORK/reference3/$name/faces/"*.png | wc -l)" = 4 ] || fail "reference: expected 4 faces for $m"
+  for f in "$WORK/reference3/$name/faces/"*.png; do
+    cmp "$f" "$WORK/results3/runs/$name/faces/$(basename "$f")" || fail "face $(basename "$f") of $m differs from the unsharded run"
+  done
+done
+"$BIN" score "$WORK/reference3/"*/faces --clip "$FIX/models/tiny-clip" --data "$WORK/faces" --split test --device cpu \
+  --batch 2 --out "$WORK/reference3/table3" > /dev/null 2>&1 || fail "reference score"
+for f in table3.md table3.tex table3.csv; do
+  cmp "$WORK/reference3/table3/$f" "$WORK/results3/table3/$f" || fail "$f of the Slurm plan differs from the unsharded run"
+done
+
+echo "slurm end to end: OK (table2 in 3 shards = unsharded; a failed step cancels its dependants; table1 trained by 2 srun processes = 1 process; table3 through 5 steps = unsharded)"

@@ -135,6 +135,7 @@ TEST(ClusterPlan, DefaultsAreTheStudys) {
     const ClusterPlan t3 = plan_study(options("table3"));
     EXPECT_EQ(step(t3, "train").tasks.size(), 9u * 3u);  // 8 encoders + random x seeds 0, 1, 2
     EXPECT_EQ(step(t3, "generate").tasks.size(), 9u * 3u * 4u);
+    EXPECT_EQ(step(t3, "score").tasks.size(), 4u);
 }
 
 TEST(ClusterPlan, Table1IsOneArrayTaskPerRunAndATableStepOverAll) {
@@ -170,10 +171,11 @@ TEST(ClusterPlan, Table3MergesExactlyTheShardsItGenerated) {
     const auto& generate = step(plan, "generate");
     const auto& merge = step(plan, "merge");
     const auto& score = step(plan, "score");
+    const auto& table = step(plan, "table");
     ASSERT_EQ(generate.tasks.size(), 2u * 2u * 3u);
     ASSERT_EQ(merge.tasks.size(), 4u);
     EXPECT_FALSE(merge.needs_accelerator);
-    std::set<std::string> generated, merged_inputs, merged_outputs, scored;
+    std::set<std::string> generated, merged_inputs, merged_outputs;
     for (const auto& t : generate.tasks) {
         generated.insert(value_of(t, "--out"));
         EXPECT_EQ(value_of(t, "--max-images"), "50");
@@ -187,10 +189,28 @@ TEST(ClusterPlan, Table3MergesExactlyTheShardsItGenerated) {
         merged_outputs.insert(value_of(t, "--out"));
     }
     EXPECT_EQ(generated, merged_inputs);
-    for (const auto& a : score.tasks[0])
-        if (a.rfind("/shared/results/runs/", 0) == 0) scored.insert(a);
-    EXPECT_EQ(scored, merged_outputs);
-    EXPECT_EQ(value_of(score.tasks[0], "--out"), "/shared/results/table3");
+    // Every score shard scores all merged folders; the table step merges exactly the score shards.
+    ASSERT_EQ(score.tasks.size(), 3u);
+    std::set<std::string> score_outputs;
+    for (std::size_t k = 0; k < score.tasks.size(); ++k) {
+        std::set<std::string> scored;
+        for (const auto& a : score.tasks[k])
+            if (a.rfind("/shared/results/runs/", 0) == 0) scored.insert(a);
+        EXPECT_EQ(scored, merged_outputs);
+        EXPECT_EQ(value_of(score.tasks[k], "--shard"), std::to_string(k) + "/3");
+        EXPECT_EQ(value_of(score.tasks[k], "--inception-weights"),
+                  "/shared/data/inception/weights-inception-2015-12-05-6726825d.pth");
+        score_outputs.insert(value_of(score.tasks[k], "--out"));
+    }
+    ASSERT_EQ(table.tasks.size(), 1u);
+    EXPECT_EQ(table.tasks[0].front(), "merge");
+    EXPECT_EQ(std::set<std::string>(table.tasks[0].begin() + 1, table.tasks[0].end() - 2), score_outputs);
+    EXPECT_EQ(value_of(table.tasks[0], "--out"), "/shared/results/table3");
+    EXPECT_EQ(table.after_ok, std::vector<std::string>{"score"});
+    // Without the InceptionV3 weights: no IS, and the plan does not name the weights.
+    o.inception_score = false;
+    const ClusterPlan without = plan_study(o);
+    EXPECT_EQ(value_of(step(without, "score").tasks[0], "--inception-weights"), "");
 }
 
 TEST(ClusterPlan, RefusesWhatThePlanSetsItselfAndBadCounts) {
@@ -213,6 +233,30 @@ TEST(ClusterPlan, RefusesWhatThePlanSetsItselfAndBadCounts) {
     o.study = "table2";
     o.results = "relative/results";
     EXPECT_THROW(plan_study(o), syn::Error);
+}
+
+TEST(ClusterPlan, StepArgumentsReachOnlyTheirStep) {
+    auto o = options("table3");
+    o.models = {"random"};
+    o.seeds = {"0"};
+    o.shards = 2;
+    o.step_extra = {{"generate", {"--batch", "4", "--top-k", "100"}}, {"score", {"--batch", "8"}}};
+    const ClusterPlan plan = plan_study(o);
+    for (const auto& t : step(plan, "generate").tasks) {
+        EXPECT_EQ(value_of(t, "--batch"), "4");
+        EXPECT_EQ(value_of(t, "--top-k"), "100");
+    }
+    for (const auto& t : step(plan, "score").tasks) EXPECT_EQ(value_of(t, "--batch"), "8");
+    for (const auto& t : step(plan, "train").tasks) EXPECT_EQ(value_of(t, "--batch"), "");
+    o.step_extra = {{"generate", {"--shard", "0/2"}}};  // the plan sets it
+    EXPECT_THROW(plan_study(o), syn::Error);
+    o.step_extra = {{"sample", {"--batch", "4"}}};
+    try {
+        plan_study(o);
+        FAIL();
+    } catch (const syn::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("train, generate, merge, score, table"), std::string::npos) << e.what();
+    }
 }
 
 // The scripts run the planned argv exactly (spaces, quotes, $ and backslashes in paths), task by task.
@@ -304,14 +348,15 @@ TEST(ClusterPlan, SubmitChainsTheStepsByTheirJobIds) {
                   (dir.path / "plan" / "submit.sh").string() + "' > /dev/null"),
               0);
     const auto calls = lines_of(log);
-    ASSERT_EQ(calls.size(), 4u);
+    ASSERT_EQ(calls.size(), 5u);
     EXPECT_EQ(calls[0], "100 --parsable --kill-on-invalid-dep=yes 01-train.sbatch");
     EXPECT_EQ(calls[1], "101 --parsable --kill-on-invalid-dep=yes --dependency=afterok:100 02-generate.sbatch");
     EXPECT_EQ(calls[2], "102 --parsable --kill-on-invalid-dep=yes --dependency=afterok:101 03-merge.sbatch");
     EXPECT_EQ(calls[3], "103 --parsable --kill-on-invalid-dep=yes --dependency=afterok:102 04-score.sbatch");
-    EXPECT_EQ(read_file(dir.path / "plan" / "jobs.txt"), "train 100\ngenerate 101\nmerge 102\nscore 103\n");
+    EXPECT_EQ(calls[4], "104 --parsable --kill-on-invalid-dep=yes --dependency=afterok:103 05-table.sbatch");
+    EXPECT_EQ(read_file(dir.path / "plan" / "jobs.txt"), "train 100\ngenerate 101\nmerge 102\nscore 103\ntable 104\n");
     const auto j = nlohmann::json::parse(read_file(dir.path / "plan" / "plan.json"));
-    EXPECT_EQ(j["steps"].size(), 4u);
+    EXPECT_EQ(j["steps"].size(), 5u);
     EXPECT_EQ(j["steps"][1]["tasks"].size(), 2u);
 }
 

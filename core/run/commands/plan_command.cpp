@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <sstream>
 
 #include "core/io/dataset_fetch.h"
 #include "core/io/errors.h"
@@ -40,7 +41,7 @@ void add_plan_command(CLI::App& app) {
         StudyPlanOptions study;
         SlurmOptions slurm_options;
         std::string out, exe, cache_dir;
-        std::vector<std::string> env;
+        std::vector<std::string> env, step_args;
     };
     auto st = std::make_shared<State>();
     auto* cmd = app.add_subcommand(
@@ -68,6 +69,8 @@ void add_plan_command(CLI::App& app) {
     cmd->add_option("--faces", st->study.faces, "table3: Multi-Modal CelebA-HQ folder (default: under --data-dir)");
     cmd->add_option("--inception-weights", st->study.inception_weights, "table3: InceptionV3 weights (default: under --data-dir)");
     cmd->add_option("--clip", st->study.clip, "table3: the CLIP-S scorer")->capture_default_str();
+    cmd->add_flag("!--no-inception-score", st->study.inception_score,
+                  "table3: no Inception Score column (without the InceptionV3 weights)");
     cmd->add_option("--exe", st->exe, "`synesthesia` as the nodes see it (default: this program)");
     cmd->add_option("--cache-dir", st->cache_dir,
                     "Embedding cache every job shares (default: $SYN_CACHE_DIR or ~/.cache/synesthesia); "
@@ -84,6 +87,10 @@ void add_plan_command(CLI::App& app) {
         ->allow_extra_args(false);
     cmd->add_option("--setup", st->slurm_options.setup, "A shell line each job runs first, as \"module load cuda\" (repeat)")
         ->allow_extra_args(false);
+    cmd->add_option("--step-args", st->step_args,
+                    "STEP=\"ARGS\": more arguments for every task of one step, split at spaces, as "
+                    "generate=\"--batch 4 --top-k 100\" (repeat)")
+        ->allow_extra_args(false);
     cmd->add_option("--env", st->env, "KEY=VALUE exported in every job (repeat)")->allow_extra_args(false);
     cmd->add_option("extra", st->study.extra,
                     "After --: more arguments of the study's main command (sts / glue / train-mapping)");
@@ -93,6 +100,15 @@ void add_plan_command(CLI::App& app) {
         o.results = absolute(o.results.empty() ? out + "/results" : o.results);
         o.data_dir = absolute(o.data_dir.empty() ? datasets::default_data_dir() : o.data_dir);
         for (auto* p : {&o.cxc, &o.captions, &o.glue_data, &o.generator, &o.faces, &o.inception_weights}) *p = absolute(*p);
+        for (const auto& sa : st->step_args) {
+            const auto eq = sa.find('=');
+            if (eq == std::string::npos || eq == 0)
+                throw Error("plan: --step-args " + quote_excerpt(sa) + " is not STEP=ARGS");
+            std::vector<std::string> args;
+            std::istringstream words(sa.substr(eq + 1));
+            for (std::string w; words >> w;) args.push_back(w);
+            o.step_extra.emplace_back(sa.substr(0, eq), args);
+        }
         const ClusterPlan plan = plan_study(o);
 
         SlurmOptions so = st->slurm_options;
