@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -419,6 +420,60 @@ TEST(Launch, GlueCliTwoProcessesMatchOne) {
     const std::string out = slurp(s.root + "/two.err.stdout");
     EXPECT_EQ(out.find("| Model |"), out.rfind("| Model |")) << out;
     EXPECT_NE(out.find("| Model |"), std::string::npos) << out;
+
+    // The srun form: two plain `synesthesia glue` processes with Slurm's variables and MASTER_ADDR.
+    const int port = free_local_port();
+    std::vector<pid_t> pids;
+    for (int r = 0; r < 2; ++r) {
+        std::vector<std::string> argv = {SYN_CLI};
+        for (auto& a : glue_args(s.root + "/slurm")) argv.push_back(a);
+        pids.push_back(spawn(argv,
+                             {"SLURM_NTASKS=2", "SLURM_PROCID=" + std::to_string(r), "SLURM_LOCALID=" + std::to_string(r),
+                              "MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + std::to_string(port), "SYN_DIST_TIMEOUT=60",
+                              "OMP_NUM_THREADS=1"},
+                             s.root + "/slurm.err" + std::to_string(r)));
+    }
+    for (int r = 0; r < 2; ++r)
+        EXPECT_EQ(wait_exit(pids[r]), 0) << "rank " << r << ": " << slurp(s.root + "/slurm.err" + std::to_string(r));
+    const std::string c = find_state(s.root + "/slurm");
+    ASSERT_FALSE(c.empty());
+    const auto lc = nlohmann::json::parse(slurp(c))["step_losses"].get<std::vector<double>>();
+    EXPECT_LT(max_relative_difference(lc, la), 1e-5);
+    EXPECT_TRUE(slurp(s.root + "/slurm.err1.stdout").empty()) << "rank 1 printed: " << slurp(s.root + "/slurm.err1.stdout");
+}
+
+// Ctrl-C reaches the launcher only (the ranks have their own process group); it passes it on, every
+// rank stops at the same step, and the launcher exits 130 with no rank left behind.
+TEST(Launch, SigintIsForwardedToEveryRank) {
+    SYN_REQUIRE_SHARED();
+    if (dist_backends().empty()) GTEST_SKIP() << "no c10d backend in this build";
+    GlueSetup s;
+    std::vector<std::string> argv = {SYN_CLI, "launch", "--nproc", "2", "--", "glue", "--task", "sst2", "--data", s.glue,
+                                     "--model", s.model, "--out", s.root + "/out", "--device", "cpu", "--epochs", "400",
+                                     "--batch-size", "8", "--lr", "1e-3", "--max-length", "32", "--max-train", "16"};
+    const pid_t launcher = spawn(argv, {"SYN_DIST_TIMEOUT=60"}, s.root + "/launch.err");
+    // Wait for rank 0's first epoch (its state.json), then interrupt.
+    const auto start = std::chrono::steady_clock::now();
+    std::string state;
+    while (state.empty() && std::chrono::steady_clock::now() - start < std::chrono::seconds(60)) {
+        if (fs::exists(s.root + "/out/runs"))
+            for (const auto& e : fs::recursive_directory_iterator(s.root + "/out/runs"))
+                if (e.path().filename() == "state.json") state = e.path().string();
+        usleep(100000);
+    }
+    ASSERT_FALSE(state.empty()) << slurp(s.root + "/launch.err");
+    ASSERT_EQ(kill(launcher, SIGINT), 0);
+    const auto stopped = std::chrono::steady_clock::now();
+    EXPECT_EQ(wait_exit(launcher), 130) << slurp(s.root + "/launch.err");
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - stopped).count();
+    EXPECT_LT(seconds, 20.0);
+    const std::string err = slurp(s.root + "/launch.err");
+    EXPECT_NE(err.find("launch: SIGINT received, passing it to the 2 running ranks"), std::string::npos) << err;
+    EXPECT_EQ(err.find("launch: failed"), std::string::npos) << err;
+    // The saved state is a finished epoch's, readable.
+    const auto saved = nlohmann::json::parse(slurp(state));
+    EXPECT_GE(saved["epochs"].size(), 1u);
+    EXPECT_EQ(saved["step_losses"].size(), saved["epochs"].size() * 2);
 }
 
 // A failing rank fails the launcher, which names it and stops the others; a bad environment given to

@@ -39,7 +39,9 @@ void add_glue_command(CLI::App& app) {
         ->required();
     glue->add_option("--out", st->out, "Output folder")->required();
     glue->add_option("--lr", st->options.learning_rate, "Learning rate")->capture_default_str();
-    glue->add_option("--batch-size,--batch", st->options.batch_size, "Batch size")->capture_default_str();
+    glue->add_option("--batch-size,--batch", st->options.batch_size,
+                     "Batch size (under launch / torchrun / srun: the global batch the processes share)")
+        ->capture_default_str();
     glue->add_option("--max-length", st->options.max_length, "Max tokens (capped by the model: 77 for CLIP)")
         ->capture_default_str();
     glue->add_option("--epochs", st->options.epochs, "Epochs (0: 3, MRPC and WNLI 5)")->capture_default_str();

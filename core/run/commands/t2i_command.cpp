@@ -41,7 +41,9 @@ void add_train_mapping(CLI::App& app) {
     cmd->add_flag("--all-captions", o.all_captions, "Every (image, caption) pair each epoch (default: one random caption per image)");
     cmd->add_option("--out", o.out_dir, "Output folder (mapping.safetensors, state.json, losses.csv)")->required();
     cmd->add_option("--lr", o.train.learning_rate, "AdamW learning rate")->capture_default_str();
-    cmd->add_option("--batch-size,--batch", o.train.batch_size, "Batch size")->capture_default_str();
+    cmd->add_option("--batch-size,--batch", o.train.batch_size,
+                    "Batch size (under launch / torchrun / srun: the global batch the processes share)")
+        ->capture_default_str();
     cmd->add_option("--epochs", o.train.epochs, "Epochs")->capture_default_str();
     cmd->add_option("--max-steps", o.train.max_steps, "Stop after N steps (0 = no limit)")->capture_default_str();
     cmd->add_option("--seed", o.train.seed, "Seed (init, order, captions, dropout)")->capture_default_str();
