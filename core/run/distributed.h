@@ -61,7 +61,8 @@ public:
     // Connects to the peers through a c10d TCPStore at MASTER_ADDR:MASTER_PORT (rank 0 serves it)
     // and makes the process group: NCCL for a CUDA device when compiled in, else Gloo (which takes
     // CUDA tensors too, through the host). A peer that does not come within `timeout` is an error
-    // naming MASTER_ADDR:MASTER_PORT, not a hang.
+    // naming MASTER_ADDR:MASTER_PORT, not a hang. Gloo's network interface: GLOO_SOCKET_IFNAME when
+    // set, the loopback when MASTER_ADDR is 127.x / localhost, else the one of this host's name.
     static std::shared_ptr<DataParallel> connect(const DistEnv& env, c10::Device device,
                                                  std::chrono::milliseconds timeout);
     ~DataParallel();
