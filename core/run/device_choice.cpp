@@ -2,6 +2,8 @@
 
 #include <torch/cuda.h>
 
+#include <set>
+
 #include "core/io/errors.h"
 #include "core/io/torch/cpu_features.h"
 
@@ -83,6 +85,58 @@ DeviceChoice choose_device(const std::string& device, const std::string& dtype, 
     if (c.dtype == c10::kHalf && !c.device.is_cuda())
         throw Error("dtype float16 is supported on CUDA only; use bfloat16 or float32 on the CPU");
     return c;
+}
+
+std::vector<DeviceChoice> choose_devices(const std::string& devices, const std::string& device,
+                                         const std::string& dtype, bool expand) {
+    return choose_devices(devices, device, dtype, MachineCaps::this_machine(), expand);
+}
+
+std::vector<DeviceChoice> choose_devices(const std::string& devices, const std::string& device,
+                                         const std::string& dtype, const MachineCaps& caps, bool expand) {
+    std::vector<std::string> names;
+    const bool all_cuda = caps.cuda_available && caps.cuda_device_count > 1;
+    if (devices.empty()) {
+        if (!(expand && all_cuda && (device == "auto" || device.empty() || device == "cuda")))
+            return {choose_device(device, dtype, caps)};
+        for (int i = 0; i < caps.cuda_device_count; ++i) names.push_back("cuda:" + std::to_string(i));
+    } else if (devices == "all") {
+        if (!caps.cuda_available || caps.cuda_device_count < 1) return {choose_device("cpu", dtype, caps)};
+        for (int i = 0; i < caps.cuda_device_count; ++i) names.push_back("cuda:" + std::to_string(i));
+    } else {
+        std::size_t begin = 0;
+        while (true) {
+            const std::size_t comma = devices.find(',', begin);
+            std::string name = devices.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin);
+            while (!name.empty() && name.front() == ' ') name.erase(name.begin());
+            while (!name.empty() && name.back() == ' ') name.pop_back();
+            if (name.empty()) throw Error("--devices '" + devices + "': an empty entry (expected e.g. cuda:0,cuda:1)");
+            if (name == "auto" || name == "all")
+                throw Error("--devices '" + devices + "': '" + name + "' stands alone, not in a list");
+            names.push_back(name);
+            if (names.size() > 1024) throw Error("--devices '" + devices.substr(0, 80) + "...': too many entries");
+            if (comma == std::string::npos) break;
+            begin = comma + 1;
+        }
+    }
+    std::vector<DeviceChoice> out;
+    std::set<std::string> cuda_seen;
+    for (const auto& name : names) {
+        DeviceChoice c;
+        try {
+            c = choose_device(name, dtype, caps);
+        } catch (const Error& e) {
+            throw Error("--devices '" + devices + "': " + e.what());
+        }
+        // "cuda" alone is cuda:0.
+        if (c.device.is_cuda() && !cuda_seen.insert(c.device.str()).second)
+            throw Error("--devices '" + devices + "': " + c.device.str() + " is named twice (one replica per GPU)");
+        if (!out.empty() && c.device.type() != out.front().device.type())
+            throw Error("--devices '" + devices + "': " + out.front().device.str() + " and " + c.device.str() +
+                        " mixed (one kind of device, so that every replica computes the same numbers)");
+        out.push_back(c);
+    }
+    return out;
 }
 
 }  // namespace syn::run

@@ -11,6 +11,7 @@
 #include <c10/core/ScalarType.h>
 
 #include <string>
+#include <vector>
 
 namespace syn::run {
 
@@ -35,5 +36,19 @@ DeviceChoice choose_device(const std::string& device, const std::string& dtype, 
 // Tests of the CUDA logic: a CPU without native bf16.
 DeviceChoice choose_device(const std::string& device, const std::string& dtype, bool cuda_available,
                            int cuda_device_count);
+
+// The devices of a job that runs one model replica per device (the embedding job):
+//   `devices` "" : `device` alone; but when `expand` and `device` is "auto" or "cuda" and several
+//                  CUDA devices are visible, every one of them;
+//   "all"        : every visible CUDA device, else the CPU;
+//   a list       : "cuda:0,cuda:1", "cpu,cpu", each through choose_device; a CUDA device at most
+//                  once, the CPU as often as asked (CPU replicas, each with a share of the torch
+//                  threads: the multi-device path, testable without a GPU).
+// One kind only (all CPU or all CUDA) with one dtype, so that every replica computes the numbers
+// one device would. syn::Error naming the entry otherwise.
+std::vector<DeviceChoice> choose_devices(const std::string& devices, const std::string& device,
+                                         const std::string& dtype, const MachineCaps& caps, bool expand = true);
+std::vector<DeviceChoice> choose_devices(const std::string& devices, const std::string& device,
+                                         const std::string& dtype, bool expand = true);
 
 }  // namespace syn::run

@@ -64,6 +64,18 @@ done
 "$BIN" merge "$WORK/shard2.safetensors" "$WORK/shard0.safetensors" "$WORK/shard1.safetensors" \
   --out "$WORK/merged.safetensors" 2> "$WORK/merge.stderr" || { cat "$WORK/merge.stderr"; fail "merge failed"; }
 cmp "$WORK/whole.safetensors" "$WORK/merged.safetensors" || fail "merged shards differ from the unsharded embed"
+# Two model replicas in one process (--devices; cpu,cpu runs the multi-GPU code path on the CPU):
+# the same file byte for byte, alone and for a shard.
+"$BIN" embed --model "$FIX/models/tiny-bert" --pooling mean --token-budget 96 --no-cache --in "$WORK/lines.txt" \
+  --devices cpu,cpu --out "$WORK/replicas.safetensors" 2> "$WORK/replicas.stderr" \
+  || { cat "$WORK/replicas.stderr"; fail "embed --devices cpu,cpu failed"; }
+cmp "$WORK/whole.safetensors" "$WORK/replicas.safetensors" || fail "two CPU replicas differ from one device"
+"$BIN" embed --model "$FIX/models/tiny-bert" --pooling mean --token-budget 96 --no-cache --in "$WORK/lines.txt" \
+  --devices cpu,cpu --shard 1/3 --out "$WORK/replicas-shard1.safetensors" 2> /dev/null || fail "embed --devices --shard"
+cmp "$WORK/shard1.safetensors" "$WORK/replicas-shard1.safetensors" || fail "a shard on two CPU replicas differs"
+if "$BIN" embed --model "$FIX/models/tiny-bert" --in "$WORK/lines.txt" --devices cpu,cuda:0 --no-cache \
+     --out "$WORK/mixed.safetensors" 2> "$WORK/mixed.stderr"; then fail "--devices cpu,cuda:0 was accepted"; fi
+grep -q -- "--devices 'cpu,cuda:0'" "$WORK/mixed.stderr" || fail "--devices message: $(cat "$WORK/mixed.stderr")"
 set +e
 "$BIN" merge "$WORK/shard0.safetensors" "$WORK/shard1.safetensors" --out "$WORK/short.safetensors" 2> "$WORK/short.stderr"
 [ $? -eq 1 ] || fail "merge of 2 of 3 shards did not fail"

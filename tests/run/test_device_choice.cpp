@@ -81,3 +81,43 @@ TEST(ThreadCount, ExplicitSettingsThenAffinityAndCgroupQuota) {
     EXPECT_EQ(thread_count_from(nullptr, nullptr, 0, ""), 1);                 // never 0
     EXPECT_EQ(thread_count_from(nullptr, "999999", 2, ""), 4096);             // capped
 }
+
+// Several devices (one model replica each, issue 15), by injecting the GPUs a machine has.
+TEST(DeviceChoice, DevicesForReplicas) {
+    using syn::run::choose_devices;
+    syn::run::MachineCaps none, two;
+    two.cuda_available = true;
+    two.cuda_device_count = 2;
+    auto names = [](const std::vector<syn::run::DeviceChoice>& v) {
+        std::string s;
+        for (const auto& c : v) s += (s.empty() ? "" : ",") + c.device.str();
+        return s;
+    };
+    // No --devices: auto / cuda take every GPU when there are several (unless not expanding).
+    EXPECT_EQ(names(choose_devices("", "auto", "auto", two)), "cuda:0,cuda:1");
+    EXPECT_EQ(names(choose_devices("", "cuda", "auto", two)), "cuda:0,cuda:1");
+    EXPECT_EQ(names(choose_devices("", "cuda:1", "auto", two)), "cuda:1");
+    EXPECT_EQ(names(choose_devices("", "auto", "auto", two, false)), "cuda:0");
+    EXPECT_EQ(names(choose_devices("", "auto", "float32", none)), "cpu");
+    EXPECT_EQ(names(choose_devices("all", "auto", "auto", two)), "cuda:0,cuda:1");
+    EXPECT_EQ(names(choose_devices("all", "auto", "float32", none)), "cpu");
+    EXPECT_EQ(names(choose_devices("cuda:1,cuda:0", "auto", "auto", two)), "cuda:1,cuda:0");
+    EXPECT_EQ(names(choose_devices("cpu,cpu", "auto", "float32", none)), "cpu,cpu");
+    const auto dtypes = choose_devices("cuda:0, cuda:1", "auto", "auto", two);
+    EXPECT_EQ(dtypes[0].dtype, dtypes[1].dtype);
+    // Refused by name: a GPU twice, mixed kinds, a GPU not there, an empty entry, "all" in a list.
+    auto message = [&](const std::string& devices, const syn::run::MachineCaps& caps) {
+        try {
+            choose_devices(devices, "auto", "float32", caps);
+        } catch (const syn::Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    EXPECT_NE(message("cuda:0,cuda", two).find("cuda:0 is named twice"), std::string::npos);
+    EXPECT_NE(message("cpu,cuda:0", two).find("mixed"), std::string::npos);
+    EXPECT_NE(message("cuda:0,cuda:2", two).find("only 2 CUDA device(s)"), std::string::npos);
+    EXPECT_NE(message("cuda:0", none).find("no GPU is visible"), std::string::npos);
+    EXPECT_NE(message("cpu,,cpu", none).find("an empty entry"), std::string::npos);
+    EXPECT_NE(message("all,cpu", none).find("stands alone"), std::string::npos);
+}

@@ -3,9 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <set>
+#include <stdexcept>
+#include <thread>
 
 #include <unistd.h>
 
@@ -232,4 +238,138 @@ TEST(EmbedBfloat16, AgreesWithFloat32OnCxcPairs) {
                     "STS-V sp %.4f p %.4f; pair score moved %.2e vs spread (sd) %.2e\n",
                     model.c_str(), pooling.c_str(), mean, lowest, d_l, d_lp, d_v, d_vp, moved, std::sqrt(var));
     }
+}
+
+// Several devices in one process (issue 15): CPU replicas ("cpu,cpu") run the CUDA replicas' code
+// path without a GPU. The rows are one device's to the bit, for plain runs, sharded runs and runs
+// that store into the cache; progress counts every replica's texts; a cancel stops them all; a
+// failing replica fails the job with its device named.
+namespace {
+
+std::vector<std::string> many_texts() {
+    std::vector<std::string> t = texts();
+    for (int i = 0; i < 40; ++i)
+        t.push_back("caption number " + std::to_string(i) + std::string(static_cast<std::size_t>(i % 7), '!') +
+                    " of a dog " + std::to_string(i * 13 % 17));
+    return t;
+}
+
+}  // namespace
+
+TEST(EmbedReplicas, CpuReplicasGiveOneDevicesBitsAndProgress) {
+    SYN_REQUIRE_SHARED();
+    for (const char* model : {"tiny-bert", "tiny-clip", "tiny-t5-encoder"}) {
+        EmbedOptions o;
+        o.model = syn::test::fixtures_dir() + "/models/" + model;
+        o.device = "cpu";
+        o.dtype = "float32";
+        o.use_cache = false;
+        o.token_budget = 48;  // many batches of a few texts
+        const EmbedResult one = embed_texts(many_texts(), o);
+        EXPECT_TRUE(one.replicas.size() == 1u) << model;
+        for (const char* devices : {"cpu,cpu", "cpu,cpu,cpu"}) {
+            EmbedOptions r = o;
+            r.devices = devices;
+            long long last_done = -1, last_total = -1;
+            bool monotonic = true;
+            const EmbedResult many = embed_texts(many_texts(), r, [&](const Progress& p) {
+                if (p.stage != Stage::embedding) return;
+                monotonic = monotonic && p.done >= last_done;
+                last_done = p.done;
+                last_total = p.total;
+            });
+            EXPECT_EQ(many.device, "cpu");  // one kind of device: the output's metadata is one device's
+            EXPECT_EQ(many.replicas.size(), std::string(devices) == "cpu,cpu" ? 2u : 3u);
+            EXPECT_EQ(many.computed, one.computed);
+            ASSERT_EQ(many.rows.size(), one.rows.size()) << model << " " << devices;
+            EXPECT_EQ(std::memcmp(many.rows.data(), one.rows.data(), one.rows.size() * sizeof(float)), 0)
+                << model << " " << devices << ": the replicas' rows differ from one device's";
+            EXPECT_TRUE(monotonic);
+            EXPECT_EQ(last_done, static_cast<long long>(one.unique_texts));
+            EXPECT_EQ(last_total, last_done);
+        }
+        // A shard on two replicas is the shard on one device.
+        EmbedOptions s = o;
+        s.shard_index = 1;
+        s.shard_count = 3;
+        const EmbedResult shard_one = embed_texts(many_texts(), s);
+        s.devices = "cpu,cpu";
+        const EmbedResult shard_two = embed_texts(many_texts(), s);
+        EXPECT_EQ(shard_two.positions, shard_one.positions);
+        ASSERT_EQ(shard_two.rows.size(), shard_one.rows.size());
+        EXPECT_EQ(std::memcmp(shard_two.rows.data(), shard_one.rows.data(), shard_one.rows.size() * sizeof(float)), 0);
+    }
+}
+
+TEST(EmbedReplicas, CacheStoresFromTheJobThreadAndResumes) {
+    SYN_REQUIRE_SHARED();
+    EmbedOptions o;
+    o.model = syn::test::fixtures_dir() + "/models/tiny-bert";
+    o.device = "cpu";
+    o.dtype = "float32";
+    o.cache_root = fresh_cache("replicas").string();
+    o.token_budget = 48;
+    o.chunk_texts = 3;  // many cache shards while the replicas run
+    o.devices = "cpu,cpu";
+    const EmbedResult stored = embed_texts(many_texts(), o);
+    EXPECT_EQ(stored.computed, stored.unique_texts);
+    EmbedOptions again = o;
+    again.devices = "";
+    const EmbedResult cached = embed_texts(many_texts(), again);
+    EXPECT_EQ(cached.from_cache, stored.unique_texts);
+    EXPECT_EQ(cached.computed, 0u);
+    ASSERT_EQ(cached.rows.size(), stored.rows.size());
+    EXPECT_EQ(std::memcmp(cached.rows.data(), stored.rows.data(), stored.rows.size() * sizeof(float)), 0);
+}
+
+TEST(EmbedReplicas, CancelStopsEveryReplicaAndAFailureNamesItsDevice) {
+    SYN_REQUIRE_SHARED();
+    EmbedOptions o;
+    o.model = syn::test::fixtures_dir() + "/models/tiny-bert";
+    o.device = "cpu";
+    o.dtype = "float32";
+    o.cache_root = fresh_cache("replicas_cancel").string();
+    o.max_batch = 1;
+    o.chunk_texts = 1;
+    o.devices = "cpu,cpu";
+    // Each replica's batch waits a little, so that the cancel comes while they run.
+    o.before_replica_batch = [](std::size_t) { std::this_thread::sleep_for(std::chrono::milliseconds(20)); };
+    CancelToken cancel;
+    std::atomic<int> batches{0};
+    EmbedOptions counted = o;
+    counted.before_replica_batch = [&](std::size_t) {
+        ++batches;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    };
+    auto progress = [&](const Progress& p) {
+        if (p.stage == Stage::embedding && p.done >= 2) cancel.cancel();
+    };
+    EXPECT_THROW(embed_texts(many_texts(), counted, progress, &cancel), Cancelled);
+    const std::vector<std::string> all = many_texts();
+    const std::size_t unique = std::set<std::string>(all.begin(), all.end()).size();
+    EXPECT_LT(batches.load(), static_cast<int>(unique) / 2) << "the replicas went on after the cancel";
+    // What the replicas finished is in the cache, whole; the rest is computed.
+    EmbedOptions resumed = o;
+    resumed.before_replica_batch = nullptr;
+    const EmbedResult r = embed_texts(many_texts(), resumed);
+    EXPECT_GE(r.from_cache, 2u);
+    EXPECT_LT(r.from_cache, unique);
+    // A replica that fails fails the job, naming its device.
+    EmbedOptions failing = o;
+    failing.use_cache = false;
+    failing.before_replica_batch = [](std::size_t replica) {
+        if (replica == 1) throw std::runtime_error("injected failure");
+    };
+    try {
+        embed_texts(many_texts(), failing);
+        FAIL() << "a failing replica did not fail the job";
+    } catch (const syn::Error& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("on cpu (replica 1)"), std::string::npos) << what;
+        EXPECT_NE(what.find("injected failure"), std::string::npos) << what;
+    }
+    // A bad --devices is refused by name before anything is loaded.
+    EmbedOptions bad = o;
+    bad.devices = "cpu,,cpu";
+    EXPECT_THROW(embed_texts(many_texts(), bad), syn::Error);
 }

@@ -137,7 +137,11 @@ int cli_main(int argc, char** argv, const FigureWriter& figures) {
     embed->add_option("--pooling", eo.pooling,
                       "cls, pooler, mean, eos, last_non_pad, projected; +l2 to normalise (default: a sentence-transformers "
                       "folder's modules.json pipeline, else the catalog's STS pooling, else mean)");
-    embed->add_option("--device", eo.device, "auto, cpu, cuda, cuda:N")->capture_default_str();
+    embed->add_option("--device", eo.device, "auto, cpu, cuda, cuda:N (auto / cuda: every GPU when several are visible)")
+        ->capture_default_str();
+    embed->add_option("--devices", eo.devices,
+                      "One model replica per device, the batches shared out, the output one device's: all (every "
+                      "GPU), cuda:0,cuda:1, or cpu,cpu (CPU replicas sharing the threads)");
     embed->add_option("--dtype", eo.dtype,
                       "auto (bfloat16 on CUDA and on CPUs with AMX-BF16/AVX512-BF16, else float32), float32, "
                       "bfloat16, float16 (CUDA)")

@@ -3,9 +3,13 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <filesystem>
+#include <functional>
+#include <mutex>
 #include <numeric>
 #include <thread>
 #include <unordered_map>
@@ -141,8 +145,17 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
         result.pooling_reason = st->reason();
     }
     const std::string encoder_folder = st ? st->encoder_folder() : result.model_folder;
-    const DeviceChoice dc = choose_device(options.device, options.dtype);
+    // One device, or several with a replica each (a session keeps one resident model: without
+    // --devices it stays on one device).
+    const std::vector<DeviceChoice> dcs =
+        choose_devices(options.devices, options.device, options.dtype, options.session == nullptr);
+    const DeviceChoice dc = dcs.front();
     result.device = dc.device.str();
+    for (const auto& d : dcs) {
+        result.replicas.push_back(d.device.str());
+        if (d.device.str() != dc.device.str() && result.device.find(d.device.str()) == std::string::npos)
+            result.device += "," + d.device.str();
+    }
     result.dtype = dc.dtype_name;
     result.dtype_reason = dc.reason;
 
@@ -185,12 +198,18 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
     std::vector<char> in_shard(unique.size(), sharded ? 0 : 1);  // a shard: the texts of its batches
 
     std::shared_ptr<const ResidentTextModel> loaded;
+    std::vector<std::shared_ptr<const ResidentTextModel>> replicas;  // beyond `loaded`, one per further device
     if (!todo.empty()) {
         if (progress) progress({Stage::loading_model, options.model, 0, 1});
         loaded = options.session ? options.session->text_model(encoder_folder, dc) : load_text_model(encoder_folder, dc);
         result.family = models::family_name(loaded->encoder->family());
         if (!st || !st->uses_pipeline()) models::check_pooling(*loaded->encoder, pooling.kind);
         if (st) st->bind(*loaded->encoder, *loaded->tokenizer);  // widths, Dense weights, token limit, prompt length
+        if (st && st->pipeline() && dcs.size() > 1 && dc.device.is_cuda())
+            throw Error("embed: the sentence-transformers pipeline of " + options.model +
+                        " (Dense layers) runs on one GPU: pass --device instead of several --devices");
+        // The other devices' replicas (device_choice.h choose_devices): loaded here, used by this call only.
+        for (std::size_t k = 1; k < dcs.size(); ++k) replicas.push_back(load_text_model(encoder_folder, dcs[k]));
         if (progress) progress({Stage::loading_model, options.model, 1, 1});
     } else {  // nothing loaded: the family from config.json
         result.family = models::family_name(models::detect_family(HfConfig::load(encoder_folder)));
@@ -222,6 +241,27 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
 
         const int64_t fixed_len = encoder->required_length();
         const int32_t pad_id = tokenizer->pad_id();
+        // One forward pass over the texts order[p, p + n) with `model` (any replica): pooled rows
+        // [n, D], float32 on the CPU.
+        auto forward_batch = [&](models::TextEncoder& model, size_t p, int64_t n) {
+            const int64_t T = fixed_len ? fixed_len : static_cast<int64_t>(enc[order[p]].ids.size());
+            auto ids = torch::full({n, T}, pad_id, torch::kLong);
+            auto mask = torch::zeros({n, T}, torch::kLong);
+            auto ids_a = ids.accessor<int64_t, 2>();
+            auto mask_a = mask.accessor<int64_t, 2>();
+            for (int64_t b = 0; b < n; ++b) {
+                const auto& e = enc[order[p + static_cast<size_t>(b)]];
+                for (size_t t = 0; t < e.ids.size() && static_cast<int64_t>(t) < T; ++t) {
+                    ids_a[b][t] = e.ids[t];
+                    mask_a[b][t] = e.attention_mask.empty() ? 1 : e.attention_mask[t];
+                }
+            }
+            models::EncoderOutput out = model.forward(ids, mask);
+            return (st && st->pipeline() ? st->pipeline()->forward(out.last_hidden_state, mask, st->prompt_length())
+                                         : models::pool(model, out, mask, pooling))
+                .to(torch::kCPU, torch::kFloat)
+                .contiguous();
+        };
         int64_t batch_cap = std::max<int64_t>(1, options.max_batch);
         const long long total = static_cast<long long>(order.size());
         long long done = 0;
@@ -244,7 +284,7 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
             chunk_members.clear();
         };
 
-        while (pos < order.size()) {
+        while (replicas.empty() && pos < order.size()) {
             throw_if_cancelled(cancel, "embedding");
             const int64_t longest = fixed_len ? fixed_len : static_cast<int64_t>(enc[order[pos]].ids.size());
             int64_t bsz = std::min<int64_t>(batch_cap, std::max<int64_t>(1, options.token_budget / std::max<int64_t>(1, longest)));
@@ -268,25 +308,9 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
                     continue;
                 }
             }
-            const int64_t T = longest;
-            auto ids = torch::full({bsz, T}, pad_id, torch::kLong);
-            auto mask = torch::zeros({bsz, T}, torch::kLong);
-            auto ids_a = ids.accessor<int64_t, 2>();
-            auto mask_a = mask.accessor<int64_t, 2>();
-            for (int64_t b = 0; b < bsz; ++b) {
-                const auto& e = enc[order[pos + b]];
-                for (size_t t = 0; t < e.ids.size() && static_cast<int64_t>(t) < T; ++t) {
-                    ids_a[b][t] = e.ids[t];
-                    mask_a[b][t] = e.attention_mask.empty() ? 1 : e.attention_mask[t];
-                }
-            }
             at::Tensor pooled;
             try {
-                models::EncoderOutput out = encoder->forward(ids, mask);
-                pooled = (st && st->pipeline() ? st->pipeline()->forward(out.last_hidden_state, mask, st->prompt_length())
-                                               : models::pool(*encoder, out, mask, pooling))
-                             .to(torch::kCPU, torch::kFloat)
-                             .contiguous();
+                pooled = forward_batch(*encoder, pos, bsz);
             } catch (const std::exception& e) {
                 if (compat::is_out_of_memory(e) && bsz > 1) {
                     compat::release_cached_device_memory();
@@ -307,6 +331,165 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
             done += bsz;
             if (static_cast<int64_t>(chunk_members.size()) >= options.chunk_texts) flush_chunk();
             if (progress) progress({Stage::embedding, options.model, done, total});
+        }
+
+        if (!replicas.empty()) {
+            // Several replicas: the plan first (the same batches as one device's, a shard's share
+            // of them), then one thread per replica takes the next batch in turn; rows land by
+            // position, so the result is one device's. Only this thread reports progress, stores
+            // into the cache and looks at `cancel`; a worker stops between batches once `stop` is set.
+            struct Planned {
+                size_t pos;
+                int64_t bsz;
+            };
+            std::vector<Planned> plan;
+            while (pos < order.size()) {
+                const int64_t longest = fixed_len ? fixed_len : static_cast<int64_t>(enc[order[pos]].ids.size());
+                int64_t bsz = std::min<int64_t>(batch_cap, std::max<int64_t>(1, options.token_budget / std::max<int64_t>(1, longest)));
+                bsz = std::min<int64_t>(bsz, static_cast<int64_t>(order.size() - pos));
+                bool skip = false;
+                if (sharded) {
+                    const bool mine = batch_number++ % static_cast<std::size_t>(options.shard_count) ==
+                                      static_cast<std::size_t>(options.shard_index);
+                    bool all_cached = true;
+                    for (int64_t b = 0; b < bsz; ++b) {
+                        const size_t u = todo[order[pos + static_cast<size_t>(b)]];
+                        if (mine) in_shard[u] = 1;
+                        all_cached = all_cached && cached[u];
+                    }
+                    skip = !mine || all_cached;
+                    if (mine && all_cached) result.from_cache += static_cast<std::size_t>(bsz);
+                }
+                if (skip) done += bsz;
+                else plan.push_back({pos, bsz});
+                pos += static_cast<size_t>(bsz);
+            }
+            if (progress) progress({Stage::embedding, options.model, done, total});
+
+            std::vector<models::TextEncoder*> models_of = {encoder};
+            for (const auto& r : replicas) models_of.push_back(r->encoder.get());
+            const int threads_before = at::get_num_threads();
+            const bool cpu_replicas = !dc.device.is_cuda();
+            // CPU replicas share the torch threads out (at least one each); a CUDA replica's thread
+            // keeps the count (its CPU work is small).
+            const int threads_each =
+                cpu_replicas ? std::max(1, threads_before / static_cast<int>(models_of.size())) : threads_before;
+            std::atomic<size_t> next{0};
+            std::atomic<bool> stop{false};
+            std::mutex mutex;
+            std::condition_variable wake;
+            std::vector<Planned> finished;  // computed, not yet counted (guarded by mutex)
+            std::size_t running = models_of.size();
+            std::exception_ptr failure;
+            std::string failed_device;
+            auto worker = [&](std::size_t r) {
+                try {
+                    at::set_num_threads(threads_each);  // this thread's intra-op threads
+                    torch::InferenceMode worker_inference;  // thread-local, like the grad mode
+                    models::TextEncoder& model = *models_of[r];
+                    // A CUDA out-of-memory halves this batch (and its halves) on this replica.
+                    std::function<void(size_t, int64_t)> run = [&](size_t p, int64_t n) {
+                        at::Tensor pooled;
+                        try {
+                            pooled = forward_batch(model, p, n);
+                        } catch (const std::exception& e) {
+                            if (compat::is_out_of_memory(e) && n > 1) {
+                                compat::release_cached_device_memory();
+                                run(p, n / 2);
+                                run(p + static_cast<size_t>(n / 2), n - n / 2);
+                                return;
+                            }
+                            throw;
+                        }
+                        const int64_t dim = pooled.size(1);
+                        const float* rows = pooled.data_ptr<float>();
+                        // Distinct texts per batch: no two threads write one row.
+                        for (int64_t b = 0; b < n; ++b)
+                            unique_rows[todo[order[p + static_cast<size_t>(b)]]].assign(rows + b * dim,
+                                                                                        rows + (b + 1) * dim);
+                    };
+                    while (!stop.load()) {
+                        const size_t k = next.fetch_add(1);
+                        if (k >= plan.size()) break;
+                        if (options.before_replica_batch) options.before_replica_batch(r);
+                        run(plan[k].pos, plan[k].bsz);
+                        {
+                            std::lock_guard<std::mutex> lock(mutex);
+                            finished.push_back(plan[k]);
+                        }
+                        wake.notify_one();
+                    }
+                } catch (...) {
+                    std::lock_guard<std::mutex> lock(mutex);
+                    if (!failure) {
+                        failure = std::current_exception();
+                        failed_device = dcs[r].device.str() + " (replica " + std::to_string(r) + ")";
+                    }
+                    stop.store(true);
+                }
+                {
+                    std::lock_guard<std::mutex> lock(mutex);
+                    --running;
+                }
+                wake.notify_one();
+            };
+            std::vector<std::thread> pool;
+            // Whatever happens here (a progress sink that throws included), the workers are
+            // stopped and joined before this frame goes.
+            struct Joiner {
+                std::vector<std::thread>& threads;
+                std::atomic<bool>& stop;
+                int threads_before;
+                ~Joiner() {
+                    stop.store(true);
+                    for (auto& t : threads)
+                        if (t.joinable()) t.join();
+                    at::set_num_threads(threads_before);  // the count new threads start from
+                }
+            } joiner{pool, stop, threads_before};
+            for (std::size_t r = 0; r < models_of.size(); ++r) pool.emplace_back(worker, r);
+            bool cancelled = false;
+            while (true) {
+                std::vector<Planned> batch;
+                bool all_stopped;
+                {
+                    std::unique_lock<std::mutex> lock(mutex);
+                    wake.wait_for(lock, std::chrono::milliseconds(50), [&] { return !finished.empty() || running == 0; });
+                    batch.swap(finished);
+                    all_stopped = running == 0;
+                }
+                for (const auto& b : batch) {
+                    result.computed += static_cast<std::size_t>(b.bsz);
+                    for (int64_t i = 0; i < b.bsz; ++i) chunk_members.push_back(order[b.pos + static_cast<size_t>(i)]);
+                    done += b.bsz;
+                    if (static_cast<int64_t>(chunk_members.size()) >= options.chunk_texts) flush_chunk();
+                }
+                if (!batch.empty() && progress) progress({Stage::embedding, options.model, done, total});
+                if (cancel && cancel->cancelled() && !cancelled) {
+                    cancelled = true;
+                    stop.store(true);  // every replica stops after its current batch
+                }
+                if (all_stopped) {
+                    std::lock_guard<std::mutex> lock(mutex);
+                    if (finished.empty()) break;
+                }
+            }
+            for (auto& t : pool) t.join();
+            if (failure) {
+                // What was computed before the failure is stored; the job fails naming the device.
+                flush_chunk();
+                try {
+                    std::rethrow_exception(failure);
+                } catch (const Cancelled&) {
+                    throw;
+                } catch (const std::exception& e) {
+                    throw Error("embedding " + options.model + " on " + failed_device + ": " + e.what());
+                }
+            }
+            if (cancelled) {
+                flush_chunk();  // the finished batches are kept, as the one-device path keeps its chunks
+                throw Cancelled{"embedding"};
+            }
         }
         flush_chunk();
     }

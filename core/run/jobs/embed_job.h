@@ -6,6 +6,7 @@
 // batches; an on-disk cache (embedding_cache.h) keyed by model fingerprint + pooling + dtype + text.
 // No torch types in this header (the GUI includes it).
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -39,6 +40,15 @@ struct EmbedOptions {
     // A sharded run always loads the encoder: the plan needs the tokenizer.
     int shard_index = 0;
     int shard_count = 1;
+    // Several devices in one process (device_choice.h choose_devices): "" = `device` (and, without a
+    // session, every visible GPU when `device` is auto or cuda and there are several), "all",
+    // "cuda:0,cuda:1", "cpu,cpu". One model replica per device, one thread per replica, the batches
+    // of the plan handed out in turn and their rows placed by position: the same numbers as one
+    // device's (CPU replicas share the torch threads out).
+    std::string devices;
+    // Tests: called on each replica's thread before each of its batches with the replica's index
+    // (several devices only); what it throws fails that replica.
+    std::function<void(std::size_t replica)> before_replica_batch;
 };
 
 struct EmbedResult {
@@ -50,6 +60,7 @@ struct EmbedResult {
     std::size_t unique_texts = 0, from_cache = 0, computed = 0;
     std::size_t truncated_texts = 0;  // texts longer than the model's context, cut (counted, not hidden)
     std::string model_id, model_folder, fingerprint, family, pooling, dtype, device;
+    std::vector<std::string> replicas;  // the devices of the replicas that computed ("cpu", "cpu"); one: one device
     std::string dtype_reason;  // why this dtype ("auto: the CPU has native bfloat16 ...", "asked for")
     // Why this pooling: "asked for", the catalog default, or a sentence-transformers folder's
     // modules.json pipeline ("st:mean+normalize") and what an explicit pooling replaced.
