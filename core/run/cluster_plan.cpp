@@ -88,14 +88,15 @@ ClusterPlan plan_table1(const StudyPlanOptions& o) {
     const std::vector<std::string> tasks =
         o.tasks.empty() ? std::vector<std::string>{"cola", "sst2", "mrpc", "stsb", "qqp", "mnli", "qnli", "rte"} : o.tasks;
     const std::vector<std::string> seeds = o.seeds.empty() ? std::vector<std::string>{"42"} : o.seeds;
-    refuse_planned_options(o.extra, {"--out", "--data", "--models", "--model", "--task", "--seeds", "--device"});
+    refuse_planned_options(o.extra,
+                           {"--out", "--data", "--models", "--model", "--task", "--seeds", "--device", "--no-tables"});
     PlanStep train{"train", "one GLUE fine-tuning run (model x task x seed), checkpointed in the results folder"};
     train.ntasks = o.train_processes;
     for (const auto& m : models)
         for (const auto& t : tasks)
             for (const auto& s : seeds)
                 train.tasks.push_back(concat({"glue", "--data", glue, "--model", m, "--task", t, "--seeds", s, "--device",
-                                              o.device, "--out", o.results},
+                                              o.device, "--no-tables", "--out", o.results},
                                              o.extra));
     PlanStep table{"table", "Table 1: every run resumed from its finished checkpoints, then the table"};
     std::vector<std::string> all = {"glue", "--data", glue};

@@ -249,6 +249,11 @@ std::shared_ptr<DataParallel> data_parallel_from_env(const std::string& device_s
     return DataParallel::connect(env, device, dist_timeout_from_env());
 }
 
+std::string DataParallel::describe() const {
+    return "data-parallel: " + std::to_string(env_.world_size) + " processes (" + backend_ +
+           (env_.source.empty() ? "" : ", from " + env_.source) + "), rank 0 writes";
+}
+
 void DataParallel::broadcast(const std::vector<at::Tensor>& tensors) {
     for (const auto& t : tensors) {
         if (!t.defined()) continue;

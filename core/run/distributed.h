@@ -74,6 +74,8 @@ public:
     bool is_main() const { return env_.rank == 0; }
     const std::string& backend() const { return backend_; }
     const DistEnv& env() const { return env_; }
+    // "data-parallel: 2 processes (gloo, from slurm), rank 0 writes": what the commands log once.
+    std::string describe() const;
 
     // Rank 0's values into every rank's tensors (in place).
     void broadcast(const std::vector<at::Tensor>& tensors);

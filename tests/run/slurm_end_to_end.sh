@@ -173,7 +173,7 @@ TABLE_JOB="$(awk '$1 == "table" {print $2}' "$WORK/plan-ddp/jobs.txt")"
 [ "$(states "$TRAIN_JOB" | sort | uniq -c | awk '{print $1, $2}')" = "2 COMPLETED" ] \
   || fail "distributed training: $(states "$TRAIN_JOB" | paste -sd' '); $(cat "$WORK"/plan-ddp/logs/train-*.out)"
 [ "$(states "$TABLE_JOB")" = COMPLETED ] || fail "the GLUE table step: $(states "$TABLE_JOB")"
-: grep -q "2 processes" "$WORK"/plan-ddp/logs/train-*_0.out || fail "the training log does not say it ran in 2 processes: $(cat "$WORK"/plan-ddp/logs/train-*_0.out)"
+grep -q "data-parallel: 2 processes (gloo, from slurm)" "$WORK"/plan-ddp/logs/train-*_0.out || fail "the training log does not say it ran in 2 processes: $(cat "$WORK"/plan-ddp/logs/train-*_0.out)"
 "$BIN" glue --data "$WORK/glue" --model "$WORK/tiny-bert-nodropout" --task sst2 --seeds 42,43 --device cpu \
   "${GLUE_ARGS[@]}" --out "$WORK/reference-glue" > /dev/null 2> "$WORK/reference-glue.stderr" \
   || { cat "$WORK/reference-glue.stderr"; fail "the one-process glue run failed"; }
@@ -192,6 +192,7 @@ for seed in one:
     for x, y in zip(a, b):
         assert abs(x - y) <= 1e-5 * max(1.0, abs(x)), (seed, a, b)
     assert one[seed]["best_metrics"] == two[seed]["best_metrics"], (one[seed]["best_metrics"], two[seed]["best_metrics"])
+    assert (one[seed]["processes"], two[seed]["processes"]) == (1, 2), "processes recorded per run"
 print("epoch losses of 1 and 2 processes agree within 1e-5; metrics equal")
 PY
 

@@ -151,6 +151,7 @@ TEST(ClusterPlan, Table1IsOneArrayTaskPerRunAndATableStepOverAll) {
     std::set<std::string> runs;
     for (const auto& t : train.tasks) {
         EXPECT_EQ(value_of(t, "--out"), "/shared/results");
+        EXPECT_NE(std::find(t.begin(), t.end(), "--no-tables"), t.end());  // the table step alone writes tables
         runs.insert(value_of(t, "--model") + "|" + value_of(t, "--task") + "|" + value_of(t, "--seeds"));
     }
     EXPECT_EQ(runs.size(), 8u);

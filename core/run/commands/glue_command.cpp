@@ -25,7 +25,7 @@ void add_glue_command(CLI::App& app) {
         std::vector<std::string> tasks = {"all"};
         std::vector<std::string> models;
         std::string data, out;
-        bool no_mixed = false, no_resume = false;
+        bool no_mixed = false, no_resume = false, no_tables = false;
     };
     auto st = std::make_shared<State>();
     auto* glue = app.add_subcommand("glue", "GLUE fine-tuning / linear probing (the study's Table 1)");
@@ -53,6 +53,9 @@ void add_glue_command(CLI::App& app) {
     glue->add_option("--device", st->options.device, "auto, cpu, cuda, cuda:N")->capture_default_str();
     glue->add_flag("--no-mixed-precision", st->no_mixed, "float32 on CUDA too");
     glue->add_flag("--no-resume", st->no_resume, "Ignore saved state and start afresh");
+    glue->add_flag("--no-tables", st->no_tables,
+                   "Train and checkpoint the runs only (one task of a sweep); a later glue over all runs resumes "
+                   "them and writes the tables");
     glue->add_option("--max-train", st->options.max_train_examples, "Use the first N training examples (0 = all)");
     glue->add_option("--max-eval", st->options.max_eval_examples, "Use the first N dev examples (0 = all)");
     glue->callback([st] {
@@ -62,6 +65,8 @@ void add_glue_command(CLI::App& app) {
         const std::shared_ptr<DataParallel> dist = data_parallel_from_env(st->options.device);
         const bool writer = !dist || dist->is_main();
         if (dist) st->options.device = dist_device_spec(st->options.device, dist->env());
+        if (dist && writer) std::fprintf(stderr, "%s\n", dist->describe().c_str());
+        st->options.dist = dist;
         // The out folder holds resumable runs, so it is not staged; it must be writable before training.
         std::error_code ec;
         if (writer) std::filesystem::create_directories(st->out, ec);
@@ -91,13 +96,12 @@ void add_glue_command(CLI::App& app) {
                 o.resume = !st->no_resume;
                 if (writer) o.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
                 o.cancel = &cancel;
-                o.dist = dist;
                 mr.tasks.push_back(run_glue_task(o));
             }
             results.push_back(std::move(mr));
         }
         install_interrupt_handler(nullptr);
-        if (!writer) return;  // the other ranks write nothing
+        if (!writer || st->no_tables) return;  // the other ranks write nothing
         for (const auto& path : write_glue_outputs(results, st->options, st->out))
             std::fprintf(stderr, "wrote %s\n", path.c_str());
         std::printf("%s", glue_table_markdown(results).c_str());

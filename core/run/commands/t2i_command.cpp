@@ -59,6 +59,7 @@ void add_train_mapping(CLI::App& app) {
         st->o.dist = data_parallel_from_env(st->o.device);
         const bool writer = !st->o.dist || st->o.dist->is_main();
         if (st->o.dist) st->o.device = dist_device_spec(st->o.device, st->o.dist->env());
+        if (st->o.dist && writer) std::fprintf(stderr, "%s\n", st->o.dist->describe().c_str());
         if (writer) st->o.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
         install_interrupt_handler(&st->cancel);
         auto r = run_train_mapping(st->o, writer ? st->bar.sink() : ProgressSink(), &st->cancel);

@@ -279,6 +279,7 @@ GlueTaskResult run_glue_task(const GlueJobOptions& o) {
                 run.step_losses = state["step_losses"].get<std::vector<double>>();
                 run.best_epoch = state["best_epoch"];
                 run.best_metrics = state["best_metrics"].get<std::map<std::string, double>>();
+                run.processes = state.value("processes", 1);
                 best = state["best"];
                 start_epoch = int(run.epochs.size()) + 1;
                 log(run_dir + ": resuming after epoch " + std::to_string(run.epochs.size()));
@@ -302,6 +303,7 @@ GlueTaskResult run_glue_task(const GlueJobOptions& o) {
             torch::manual_seed(seed * 1000003ULL + uint64_t(epoch));  // dropout masks of this epoch
             const auto order = epoch_order(train_data.items.size(), seed, epoch);
             model->train(true);
+            run.processes = dist ? dist->world_size() : 1;
             double loss_sum = 0;
             bool agreed_cancel = false;  // distributed: every rank stops at the same step
             for (int64_t s = 0; s < steps_per_epoch; ++s) {
@@ -378,6 +380,7 @@ GlueTaskResult run_glue_task(const GlueJobOptions& o) {
                 torch::save(optimizer, run_dir + "/optimizer.pt");
                 nlohmann::json state = {{"fingerprint", fingerprint}, {"best", best}, {"best_epoch", run.best_epoch},
                                         {"best_metrics", run.best_metrics}, {"step_losses", run.step_losses},
+                                        {"processes", run.processes},
                                         {"epochs", nlohmann::json::array()}};
                 for (const auto& e : run.epochs) state["epochs"].push_back(epoch_json(e));
                 write_text(state_path + ".tmp", state.dump(1));

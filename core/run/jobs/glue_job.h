@@ -73,6 +73,7 @@ struct GlueRun {
     std::map<std::string, double> best_metrics;
     std::string best_checkpoint;  // "" when checkpoints are off
     bool finished = false;        // false when stopped early by stop_after_epochs
+    int processes = 1;            // data-parallel processes that trained its last epoch (state.json)
 };
 
 struct GlueTaskResult {

@@ -1,5 +1,6 @@
 #include "core/run/reports/glue_report.h"
 
+
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -146,6 +147,7 @@ std::vector<std::string> write_glue_outputs(const std::vector<GlueModelResults>&
             for (const auto& r : t.runs) {
                 nlohmann::json jr = {{"seed", r.seed}, {"best_epoch", r.best_epoch}, {"best_metrics", r.best_metrics},
                                      {"best_checkpoint", r.best_checkpoint}, {"finished", r.finished},
+                                     {"processes", r.processes},
                                      {"epochs", nlohmann::json::array()}};
                 for (const auto& e : r.epochs)
                     jr["epochs"].push_back({{"epoch", e.epoch}, {"train_loss", e.train_loss}, {"metrics", e.metrics}});
