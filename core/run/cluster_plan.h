@@ -14,7 +14,7 @@
 //           i/n` per encoder x seed x shard) -> merge (array: `merge` per encoder x seed) -> score
 //           (array: `score --shard i/n` over all faces folders) -> table (`merge` of the score shards).
 // Training steps with `ntasks` > 1 run under srun with MASTER_ADDR / MASTER_PORT set, one process
-// per task (torch.distributed's environment; the CLI reads SLURM_PROCID / SLURM_NTASKS).
+// per task (torch.distributed's environment; the CLI reads srun's SLURM_PROCID / SLURM_STEP_NUM_TASKS).
 #include <cstdint>
 #include <string>
 #include <utility>

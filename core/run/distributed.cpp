@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "core/io/errors.h"
+#include "core/io/quote.h"
 
 #if defined(SYN_HAVE_GLOO) || defined(SYN_HAVE_NCCL)
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -40,7 +41,7 @@ long parse_int(const char* name, const char* text, long lo, long hi) {
     char* end = nullptr;
     const long v = std::strtol(text, &end, 10);
     if (end == text || *end != '\0' || errno == ERANGE)
-        throw Error(std::string("distributed: ") + name + "='" + text + "' is not a whole number");
+        throw Error(std::string("distributed: ") + name + "=" + quote_excerpt(text) + " is not a whole number");
     if (v < lo || v > hi)
         throw Error(std::string("distributed: ") + name + "=" + text + " is outside " + std::to_string(lo) + ".." +
                     std::to_string(hi));
@@ -57,9 +58,11 @@ DistEnv read_dist_env(const Getenv& getenv) {
     const char* world_name = "WORLD_SIZE";
     if (world) {
         env.source = "torchrun";
-    } else if ((world = env_value(getenv, "SLURM_NTASKS"))) {
+    } else if ((world = env_value(getenv, "SLURM_STEP_NUM_TASKS"))) {
+        // srun's step, not SLURM_NTASKS: a batch script of a --ntasks=4 job has SLURM_NTASKS=4 and
+        // SLURM_PROCID=0 but is one process; only srun starts the ranks (and sets the step's count).
         env.source = "slurm";
-        world_name = "SLURM_NTASKS";
+        world_name = "SLURM_STEP_NUM_TASKS";
         rank_name = "SLURM_PROCID";
         local_name = "SLURM_LOCALID";
     } else {
@@ -236,7 +239,7 @@ std::shared_ptr<DataParallel> DataParallel::connect(const DistEnv& env, c10::Dev
     (void)timeout;
     throw Error(who + " (" + where + "): this build has no c10d backend (neither Gloo nor NCCL was found when it was "
                 "configured: install libgloo-dev, or build against a libtorch with distributed support, and "
-                "reconfigure); run with one process (unset WORLD_SIZE / SLURM_NTASKS)");
+                "reconfigure); run with one process (unset WORLD_SIZE / not under srun)");
 #endif
 }
 

@@ -30,12 +30,13 @@ struct DistEnv {
     int local_rank = 0;
     std::string master_addr;  // "" for one process
     int master_port = 29500;
-    std::string source;  // "torchrun" (WORLD_SIZE/RANK...), "slurm" (SLURM_NTASKS/...), "" (one process)
+    std::string source;  // "torchrun" (WORLD_SIZE/RANK...), "slurm" (srun: SLURM_STEP_NUM_TASKS/...), "" (one process)
     bool distributed() const { return world_size > 1; }
 };
 
 // Reads WORLD_SIZE, RANK, LOCAL_RANK, MASTER_ADDR, MASTER_PORT (as torchrun and `synesthesia launch`
-// set them); without WORLD_SIZE, Slurm's SLURM_NTASKS, SLURM_PROCID, SLURM_LOCALID (srun), where
+// set them); without WORLD_SIZE, srun's SLURM_STEP_NUM_TASKS, SLURM_PROCID, SLURM_LOCALID (not SLURM_NTASKS:
+// a multi-task job's batch script has it but is one process), where
 // MASTER_ADDR must be given (MASTER_PORT defaults to 29500). Throws syn::Error naming the variable
 // for a non-numeric or out-of-range value, RANK >= WORLD_SIZE, a missing MASTER_ADDR when the world
 // has more than one process, a port outside 1..65535. `getenv` replaces ::getenv (tests).

@@ -204,13 +204,15 @@ TEST(DistEnv, ReadsTorchrunAndSlurmVariables) {
     EXPECT_EQ(t.master_port, 29511);
     EXPECT_EQ(t.source, "torchrun");
     const DistEnv s = read_dist_env(
-        env_of({{"SLURM_NTASKS", "2"}, {"SLURM_PROCID", "1"}, {"SLURM_LOCALID", "0"}, {"MASTER_ADDR", "10.0.0.1"}}));
+        env_of({{"SLURM_STEP_NUM_TASKS", "2"}, {"SLURM_PROCID", "1"}, {"SLURM_LOCALID", "0"}, {"MASTER_ADDR", "10.0.0.1"}}));
     EXPECT_EQ(s.source, "slurm");
     EXPECT_EQ(s.world_size, 2);
     EXPECT_EQ(s.rank, 1);
     EXPECT_EQ(s.master_port, 29500);
-    // One Slurm task (a plain sbatch step) is a single process and needs no MASTER_ADDR.
-    EXPECT_FALSE(read_dist_env(env_of({{"SLURM_NTASKS", "1"}, {"SLURM_PROCID", "0"}})).distributed());
+    // One Slurm task is a single process and needs no MASTER_ADDR; so is the batch script of a
+    // --ntasks=2 job (SLURM_NTASKS=2, SLURM_PROCID=0, no step of srun's): it is not a rank.
+    EXPECT_FALSE(read_dist_env(env_of({{"SLURM_STEP_NUM_TASKS", "1"}, {"SLURM_PROCID", "0"}})).distributed());
+    EXPECT_FALSE(read_dist_env(env_of({{"SLURM_NTASKS", "2"}, {"SLURM_PROCID", "0"}})).distributed());
 }
 
 TEST(DistEnv, BadValuesAreErrorsNamingTheVariable) {
@@ -225,15 +227,18 @@ TEST(DistEnv, BadValuesAreErrorsNamingTheVariable) {
     EXPECT_EQ(error_of(ok), "(no error)");
     EXPECT_NE(with("RANK", "2").find("RANK=2 is not below WORLD_SIZE=2"), std::string::npos) << with("RANK", "2");
     EXPECT_NE(with("RANK", "one").find("RANK='one' is not a whole number"), std::string::npos);
+    EXPECT_NE(with("RANK", "1\n2").find("RANK='1\\x0a2' is not a whole number"), std::string::npos) << with("RANK", "1\n2");
     EXPECT_NE(with("RANK", "-1").find("RANK=-1 is outside"), std::string::npos);
     EXPECT_NE(with("WORLD_SIZE", "2x").find("WORLD_SIZE='2x'"), std::string::npos);
     EXPECT_NE(with("WORLD_SIZE", "0").find("WORLD_SIZE=0 is outside"), std::string::npos);
     EXPECT_NE(with("MASTER_ADDR", "").find("MASTER_ADDR is not set"), std::string::npos);
     EXPECT_NE(with("MASTER_PORT", "70000").find("MASTER_PORT=70000 is outside 1..65535"), std::string::npos);
     EXPECT_NE(with("RANK", "").find("RANK is not set"), std::string::npos);
-    EXPECT_NE(error_of({{"SLURM_NTASKS", "2"}, {"SLURM_PROCID", "2"}, {"MASTER_ADDR", "a"}}).find("SLURM_PROCID=2 is not below SLURM_NTASKS=2"),
+    EXPECT_NE(error_of({{"SLURM_STEP_NUM_TASKS", "2"}, {"SLURM_PROCID", "2"}, {"MASTER_ADDR", "a"}})
+                  .find("SLURM_PROCID=2 is not below SLURM_STEP_NUM_TASKS=2"),
               std::string::npos);
-    EXPECT_NE(error_of({{"SLURM_NTASKS", "2"}, {"SLURM_PROCID", "0"}}).find("MASTER_ADDR is not set"), std::string::npos);
+    EXPECT_NE(error_of({{"SLURM_STEP_NUM_TASKS", "2"}, {"SLURM_PROCID", "0"}}).find("MASTER_ADDR is not set"),
+              std::string::npos);
     try {
         dist_timeout_from_env(env_of({{"SYN_DIST_TIMEOUT", "soon"}}));
         ADD_FAILURE() << "no error";
@@ -428,7 +433,7 @@ TEST(Launch, GlueCliTwoProcessesMatchOne) {
         std::vector<std::string> argv = {SYN_CLI};
         for (auto& a : glue_args(s.root + "/slurm")) argv.push_back(a);
         pids.push_back(spawn(argv,
-                             {"SLURM_NTASKS=2", "SLURM_PROCID=" + std::to_string(r), "SLURM_LOCALID=" + std::to_string(r),
+                             {"SLURM_STEP_NUM_TASKS=2", "SLURM_PROCID=" + std::to_string(r), "SLURM_LOCALID=" + std::to_string(r),
                               "MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + std::to_string(port), "SYN_DIST_TIMEOUT=60",
                               "OMP_NUM_THREADS=1"},
                              s.root + "/slurm.err" + std::to_string(r)));

@@ -56,7 +56,7 @@ int launch(int nproc, int port, const std::string& addr, const std::vector<std::
 
     // The environment of every rank: ours without the variables the launcher sets, plus them.
     const std::vector<std::string> ours = {"WORLD_SIZE=", "RANK=", "LOCAL_RANK=", "LOCAL_WORLD_SIZE=",
-                                           "MASTER_ADDR=", "MASTER_PORT=", "SLURM_NTASKS=", "SLURM_PROCID=",
+                                           "MASTER_ADDR=", "MASTER_PORT=", "SLURM_STEP_NUM_TASKS=", "SLURM_PROCID=",
                                            "SLURM_LOCALID="};
     std::vector<std::string> base;
     bool threads_given = false;
