@@ -31,6 +31,7 @@
 #include "core/run/distributed.h"
 #include "tests/data/temp_dir.h"
 #include "tests/support/shared_paths.h"
+#include "tests/support/synthetic_sst2.h"
 
 extern char** environ;
 
@@ -145,24 +146,7 @@ double max_relative_difference(const std::vector<double>& a, const std::vector<d
     return worst;
 }
 
-// The sentences of test_glue_job's synthetic SST-2 task.
-std::string synthetic_sst2(std::size_t n, uint64_t seed) {
-    const std::vector<std::string> neutral = {"the", "movie", "was", "a", "story", "about", "people", "and", "it", "film"};
-    const std::vector<std::string> good = {"good", "great", "excellent", "wonderful"};
-    const std::vector<std::string> bad = {"bad", "awful", "terrible", "boring"};
-    std::mt19937_64 rng(seed);
-    std::string out = "sentence\tlabel\n";
-    for (std::size_t i = 0; i < n; ++i) {
-        const int label = int(rng() % 2);
-        std::vector<std::string> words;
-        for (int w = 0; w < 5; ++w) words.push_back(neutral[rng() % neutral.size()]);
-        const auto& pool = label ? good : bad;
-        words.insert(words.begin() + rng() % (words.size() + 1), pool[rng() % pool.size()]);
-        for (std::size_t w = 0; w < words.size(); ++w) out += (w ? " " : "") + words[w];
-        out += "\t" + std::to_string(label) + "\n";
-    }
-    return out;
-}
+using syn::test::synthetic_sst2;
 
 // GLUE data and a copy of the tiny fixture BERT with every dropout 0 (so that the ranks' different
 // dropout masks do not enter the comparison), in a scratch folder.

@@ -14,6 +14,7 @@
 #include "core/run/jobs/glue_job.h"
 #include "tests/data/temp_dir.h"
 #include "tests/support/shared_paths.h"
+#include "tests/support/synthetic_sst2.h"
 
 using namespace syn::run;
 using syn::data::GlueTask;
@@ -21,24 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Sentences of neutral words with one sentiment word; label 1 for the "good" words.
-std::string synthetic_sst2(std::size_t n, uint64_t seed) {
-    const std::vector<std::string> neutral = {"the", "movie", "was", "a", "story", "about", "people", "and", "it", "film"};
-    const std::vector<std::string> good = {"good", "great", "excellent", "wonderful"};
-    const std::vector<std::string> bad = {"bad", "awful", "terrible", "boring"};
-    std::mt19937_64 rng(seed);
-    std::string out = "sentence\tlabel\n";
-    for (std::size_t i = 0; i < n; ++i) {
-        const int label = int(rng() % 2);
-        std::vector<std::string> words;
-        for (int w = 0; w < 5; ++w) words.push_back(neutral[rng() % neutral.size()]);
-        const auto& pool = label ? good : bad;
-        words.insert(words.begin() + rng() % (words.size() + 1), pool[rng() % pool.size()]);
-        for (std::size_t w = 0; w < words.size(); ++w) out += (w ? " " : "") + words[w];
-        out += "\t" + std::to_string(label) + "\n";
-    }
-    return out;
-}
+using syn::test::synthetic_sst2;
 
 struct Fixture {
     syn::test::TempDir dir;

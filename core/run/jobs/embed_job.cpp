@@ -284,29 +284,37 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
             chunk_members.clear();
         };
 
-        while (replicas.empty() && pos < order.size()) {
-            throw_if_cancelled(cancel, "embedding");
-            const int64_t longest = fixed_len ? fixed_len : static_cast<int64_t>(enc[order[pos]].ids.size());
+        // The plan's batch at `at`: its size (the token budget over its longest text, at most
+        // batch_cap) and whether this run skips it. A shard takes every shard_count-th batch and
+        // skips the others; a batch of its own whose texts are all cached comes from the cache.
+        auto next_batch = [&](size_t at) {
+            const int64_t longest = fixed_len ? fixed_len : static_cast<int64_t>(enc[order[at]].ids.size());
             int64_t bsz = std::min<int64_t>(batch_cap, std::max<int64_t>(1, options.token_budget / std::max<int64_t>(1, longest)));
-            bsz = std::min<int64_t>(bsz, static_cast<int64_t>(order.size() - pos));
+            bsz = std::min<int64_t>(bsz, static_cast<int64_t>(order.size() - at));
+            bool skip = false;
             if (sharded) {
-                // Every shard_count-th batch of the plan is this shard's; the others are skipped,
-                // and a batch whose texts are all cached is taken from the cache.
                 const bool mine = batch_number++ % static_cast<std::size_t>(options.shard_count) ==
                                   static_cast<std::size_t>(options.shard_index);
                 bool all_cached = true;
                 for (int64_t b = 0; b < bsz; ++b) {
-                    const size_t u = todo[order[pos + static_cast<size_t>(b)]];
+                    const size_t u = todo[order[at + static_cast<size_t>(b)]];
                     if (mine) in_shard[u] = 1;
                     all_cached = all_cached && cached[u];
                 }
-                if (!mine || all_cached) {
-                    if (mine) result.from_cache += static_cast<std::size_t>(bsz);
-                    pos += static_cast<size_t>(bsz);
-                    done += bsz;
-                    if (progress) progress({Stage::embedding, options.model, done, total});
-                    continue;
-                }
+                skip = !mine || all_cached;
+                if (mine && all_cached) result.from_cache += static_cast<std::size_t>(bsz);
+            }
+            return std::make_pair(bsz, skip);
+        };
+
+        while (replicas.empty() && pos < order.size()) {
+            throw_if_cancelled(cancel, "embedding");
+            const auto [bsz, skip] = next_batch(pos);
+            if (skip) {
+                pos += static_cast<size_t>(bsz);
+                done += bsz;
+                if (progress) progress({Stage::embedding, options.model, done, total});
+                continue;
             }
             at::Tensor pooled;
             try {
@@ -344,22 +352,7 @@ EmbedResult embed_texts(const std::vector<std::string>& texts, const EmbedOption
             };
             std::vector<Planned> plan;
             while (pos < order.size()) {
-                const int64_t longest = fixed_len ? fixed_len : static_cast<int64_t>(enc[order[pos]].ids.size());
-                int64_t bsz = std::min<int64_t>(batch_cap, std::max<int64_t>(1, options.token_budget / std::max<int64_t>(1, longest)));
-                bsz = std::min<int64_t>(bsz, static_cast<int64_t>(order.size() - pos));
-                bool skip = false;
-                if (sharded) {
-                    const bool mine = batch_number++ % static_cast<std::size_t>(options.shard_count) ==
-                                      static_cast<std::size_t>(options.shard_index);
-                    bool all_cached = true;
-                    for (int64_t b = 0; b < bsz; ++b) {
-                        const size_t u = todo[order[pos + static_cast<size_t>(b)]];
-                        if (mine) in_shard[u] = 1;
-                        all_cached = all_cached && cached[u];
-                    }
-                    skip = !mine || all_cached;
-                    if (mine && all_cached) result.from_cache += static_cast<std::size_t>(bsz);
-                }
+                const auto [bsz, skip] = next_batch(pos);
                 if (skip) done += bsz;
                 else plan.push_back({pos, bsz});
                 pos += static_cast<size_t>(bsz);
