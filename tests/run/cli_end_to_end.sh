@@ -37,6 +37,12 @@ fi
 grep '^| tiny-bert | mean |' "$WORK/sts/table.md" > "$WORK/row1"
 grep '^| tiny-bert | mean |' "$WORK/sts2/table.md" > "$WORK/row2"
 cmp -s "$WORK/row1" "$WORK/row2" || fail "cached run differs: $(cat "$WORK/row1") vs $(cat "$WORK/row2")"
+# Two replicas (--devices cpu,cpu, issue 15), no cache: the same row.
+"$BIN" sts --cxc "$SHARED/data/cxc/sts_test.csv" --captions "$SHARED/data/coco/captions_karpathy_test.json" \
+  --models "$FIX/models/tiny-bert" --pooling mean --max-pairs 200 --bootstrap 100 --devices cpu,cpu --no-cache \
+  --out "$WORK/sts-replicas" > /dev/null 2>&1 || fail "sts --devices cpu,cpu"
+grep '^| tiny-bert | mean |' "$WORK/sts-replicas/table.md" > "$WORK/row3"
+cmp -s "$WORK/row1" "$WORK/row3" || fail "sts on two replicas differs: $(cat "$WORK/row1") vs $(cat "$WORK/row3")"
 grep -q '"cached_texts": 0' "$WORK/sts2/results.json" && fail "second run did not use the cache"
 
 # embed

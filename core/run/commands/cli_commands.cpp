@@ -213,6 +213,8 @@ int cli_main(int argc, char** argv, const FigureWriter& figures) {
     sts->add_option("--bootstrap", so.bootstrap, "Bootstrap resamples")->capture_default_str();
     sts->add_option("--seed", so.seed, "Bootstrap seed")->capture_default_str();
     sts->add_option("--max-pairs", so.max_pairs, "Use N evenly spaced pairs (0 = all)")->capture_default_str();
+    sts->add_option("--devices", so.devices,
+                    "all, or cuda:0,cuda:1 (cpu,cpu): one model replica per device, the same vectors as one device's");
     sts->add_option("--token-budget", so.token_budget, "Padded tokens per batch (0: the default, 16384)")
         ->check(CLI::NonNegativeNumber);
     sts->add_flag("!--no-cache", so.use_cache, "Do not read or write the embedding cache");

@@ -67,6 +67,7 @@ EmbedOptions embed_options(const ModelSpec& ms, const StsJobOptions& options) {
     eo.device = options.device;
     eo.dtype = options.dtype;
     if (options.token_budget > 0) eo.token_budget = options.token_budget;
+    eo.devices = options.devices;
     eo.use_cache = options.use_cache;
     eo.cache_root = options.cache_root;
     eo.session = options.session;

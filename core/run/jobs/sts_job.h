@@ -28,6 +28,7 @@ struct StsJobOptions {
     std::string pooling;              // "" = each model's catalog default for STS (else "mean")
     std::string device = "auto";
     std::string dtype = "auto";  // see EmbedOptions::dtype
+    std::string devices;         // several devices, one replica each (EmbedOptions::devices); "" = `device`
     std::size_t bootstrap = 1000;
     std::uint64_t seed = 20240229;
     std::size_t max_pairs = 0;        // 0 = all; else N evenly spaced pairs (quick looks, tests)
