@@ -216,7 +216,7 @@ int cli_main(int argc, char** argv, const FigureWriter& figures) {
     sts->add_option("--devices", so.devices,
                     "all, or cuda:0,cuda:1 (cpu,cpu): one model replica per device, the same vectors as one device's");
     sts->add_option("--token-budget", so.token_budget, "Padded tokens per batch (0: the default, 16384)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Range(int64_t(0), int64_t(1) << 40));
     sts->add_flag("!--no-cache", so.use_cache, "Do not read or write the embedding cache");
     sts->add_option("--out", sts_out, "Output folder (not with --shard)");
     std::string sts_shard;

@@ -47,7 +47,9 @@ void add_plan_command(CLI::App& app) {
     auto* cmd = app.add_subcommand(
         "plan", "Write the study's runs as Slurm job-array scripts (sharded steps, merges, dependencies; submit.sh)");
     cmd->add_flag("--slurm", st->slurm, "Slurm sbatch scripts (the only scheduler so far)")->required();
-    cmd->add_option("--study", st->study.study, "table2 (STS), table1 (GLUE sweep) or table3 (text-to-image)")->required();
+    cmd->add_option("--study", st->study.study, "table2 (STS), table1 (GLUE sweep) or table3 (text-to-image)")
+        ->check(CLI::IsMember({"table1", "table2", "table3"}))
+        ->required();
     cmd->add_option("--out", st->out, "Folder for the scripts (NN-<step>.sbatch, submit.sh, plan.json, logs/)")->required();
     cmd->add_option("--results", st->study.results, "Folder the jobs write their results to (default: <out>/results)");
     cmd->add_option("--models,--model", st->study.models, "Encoders (default: the study's)")->delimiter(',');
@@ -80,9 +82,12 @@ void add_plan_command(CLI::App& app) {
     cmd->add_option("--qos", st->slurm_options.qos, "#SBATCH --qos");
     cmd->add_option("--time", st->slurm_options.time, "#SBATCH --time (e.g. 04:00:00)");
     cmd->add_option("--mem", st->slurm_options.mem, "#SBATCH --mem (e.g. 32G)");
-    cmd->add_option("--cpus", st->slurm_options.cpus_per_task, "#SBATCH --cpus-per-task");
-    cmd->add_option("--gpus", st->slurm_options.gpus_per_task, "#SBATCH --gpus-per-task (not for the merge steps)");
-    cmd->add_option("--max-parallel", st->slurm_options.max_parallel, "At most K array tasks at once (--array=...%K)");
+    cmd->add_option("--cpus", st->slurm_options.cpus_per_task, "#SBATCH --cpus-per-task")
+        ->check(CLI::Range(0, 1000000));
+    cmd->add_option("--gpus", st->slurm_options.gpus_per_task, "#SBATCH --gpus-per-task (not for the merge steps)")
+        ->check(CLI::Range(0, 1000000));
+    cmd->add_option("--max-parallel", st->slurm_options.max_parallel, "At most K array tasks at once (--array=...%K)")
+        ->check(CLI::Range(0, 1000000));
     cmd->add_option("--sbatch", st->slurm_options.sbatch_options, "Another #SBATCH option, as \"--constraint=a100\" (repeat)")
         ->allow_extra_args(false);
     cmd->add_option("--setup", st->slurm_options.setup, "A shell line each job runs first, as \"module load cuda\" (repeat)")
