@@ -62,6 +62,7 @@ PKGS=(
     libcli11-dev libboost-math-dev libyaml-cpp-dev libcurl4-openssl-dev
     libgtest-dev
     python3
+    libgloo-dev
 )
 
 log() { printf '[check-torch2 %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
