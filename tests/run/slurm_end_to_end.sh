@@ -78,6 +78,8 @@ cleanup() {
   done
 }
 trap cleanup EXIT
+trap 'exit 143' TERM  # ctest's timeout: the daemons are stopped too (through the EXIT trap)
+trap 'exit 130' INT
 munged --key-file="$S/munge/munge.key" --socket="$S/munge/munge.socket" --pid-file="$S/munge/munged.pid" \
   --log-file="$S/log/munged.log" --seed-file="$S/munge/munged.seed" --force || fail "munged did not start"
 slurmctld -f "$S/slurm.conf" || fail "slurmctld did not start"
