@@ -9,6 +9,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "core/io/errors.h"
 #include "core/io/quote.h"
@@ -170,6 +171,23 @@ void collective(const DataParallel& dp, const DataParallel::Impl& impl, const ch
 
 DataParallel::~DataParallel() = default;
 
+#if defined(SYN_HAVE_GLOO) || defined(SYN_HAVE_NCCL)
+namespace {
+// libtorch >= 2.4 serves the TCPStore through libuv by default, and a libtorch built without libuv
+// (Debian 13's 2.6) refuses that default; its older backend serves the same protocol. `options`
+// with that backend, or nullopt where the option does not exist (libtorch 1.13: always the old one).
+template <typename Options>
+auto without_libuv(Options options, int) -> decltype(options.useLibUV = false, std::optional<Options>()) {
+    options.useLibUV = false;
+    return options;
+}
+template <typename Options>
+std::optional<Options> without_libuv(Options, long) {
+    return std::nullopt;
+}
+}  // namespace
+#endif
+
 std::shared_ptr<DataParallel> DataParallel::connect(const DistEnv& env, c10::Device device,
                                                     std::chrono::milliseconds timeout) {
     const std::string where = env.master_addr + ":" + std::to_string(env.master_port);
@@ -185,7 +203,13 @@ std::shared_ptr<DataParallel> DataParallel::connect(const DistEnv& env, c10::Dev
         so.numWorkers = static_cast<std::size_t>(env.world_size);
         so.waitWorkers = true;
         so.timeout = timeout;
-        store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
+        try {
+            store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
+        } catch (const std::exception& e) {
+            const auto legacy = without_libuv(so, 0);
+            if (!legacy || std::string(e.what()).find("libuv") == std::string::npos) throw;
+            store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, *legacy);
+        }
     } catch (const std::exception& e) {
         std::string what = e.what();
         if (auto* ce = dynamic_cast<const c10::Error*>(&e)) what = ce->what_without_backtrace();
