@@ -104,7 +104,7 @@ EXCLUDE=()
 if [ "$MODE" = default ]; then
   # Tests of executables not built in this mode register as <target>_NOT_BUILT; the CLI
   # end-to-end tests need the (torch) synesthesia binary, and install_tree installs the programs.
-  EXCLUDE=(-E '_NOT_BUILT$|cli_end_to_end|install_tree')
+  EXCLUDE=(-E '_NOT_BUILT$|cli_end_to_end|slurm_end_to_end|install_tree')
 fi
 ctest --test-dir "$BUILD" --output-on-failure -j"$JOBS" "${EXCLUDE[@]}" "$@"
 rc=$?
