@@ -133,6 +133,7 @@ ClusterPlan plan_table3(const StudyPlanOptions& o) {
     merge.after_ok = {"generate"};
     merge.needs_accelerator = false;
     score.after_ok = {"merge"};
+    generate.groups = merge.groups = models.size() * seeds.size();  // one chain per encoder x seed
     table.after_ok = {"score"};
     table.needs_accelerator = false;
     std::vector<std::string> folders;
@@ -190,19 +191,21 @@ std::string shell_variable(const std::string& step) {
 
 std::string render_step(const ClusterPlan& plan, std::size_t index, const SlurmOptions& so) {
     const PlanStep& step = plan.steps[index];
-    const bool array = step.tasks.size() > 1;
+    const std::size_t per_job = step.groups ? step.tasks.size() / step.groups : step.tasks.size();
+    const bool array = per_job > 1;
     std::ostringstream s;
     s << "#!/bin/bash\n"
       << "# synesthesia plan " << plan.study << ", step " << index + 1 << " of " << plan.steps.size() << ": " << step.name
       << " - " << step.purpose << ".\n"
-      << "# " << step.tasks.size() << (step.tasks.size() == 1 ? " task" : " array tasks");
+      << "# " << step.tasks.size() << (step.tasks.size() == 1 ? " task" : " tasks");
+    if (step.groups) s << " in " << step.groups << " groups of " << per_job << " (submit.sh: one job per group)";
     if (!step.after_ok.empty()) s << "; after " << join(step.after_ok, ", ") << " succeeded";
     if (!step.after_any.empty()) s << "; after " << join(step.after_any, ", ") << " ended";
     s << ". Submit the whole plan with submit.sh (it sets the dependencies).\n";
     s << "#SBATCH --job-name=syn-" << plan.study << "-" << step.name << "\n";
     s << "#SBATCH --output=" << so.plan_dir << "/logs/" << step.name << (array ? "-%A_%a.out" : "-%j.out") << "\n";
     if (array) {
-        s << "#SBATCH --array=0-" << step.tasks.size() - 1;
+        s << "#SBATCH --array=0-" << per_job - 1;
         if (so.max_parallel > 0) s << "%" << so.max_parallel;
         s << "\n";
     }
@@ -219,8 +222,11 @@ std::string render_step(const ClusterPlan& plan, std::size_t index, const SlurmO
     for (const auto& line : so.setup) s << line << "\n";
     for (const auto& [k, v] : so.environment) s << "export " << k << "=" << shell_word(v) << "\n";
     s << "SYN=" << shell_word(so.executable) << "\n";
-    s << "task=\"${SLURM_ARRAY_TASK_ID:-0}\"\n"
-      << "case \"$task\" in\n";
+    if (step.groups)
+        s << "task=$(( ${SYN_PLAN_GROUP:?submit.sh sets SYN_PLAN_GROUP} * " << per_job << " + ${SLURM_ARRAY_TASK_ID:-0} ))\n";
+    else
+        s << "task=\"${SLURM_ARRAY_TASK_ID:-0}\"\n";
+    s << "case \"$task\" in\n";
     for (std::size_t t = 0; t < step.tasks.size(); ++t) {
         s << "  " << t << ") args=(";
         for (std::size_t a = 0; a < step.tasks[t].size(); ++a) s << (a ? " " : "") << shell_word(step.tasks[t][a]);
@@ -250,15 +256,35 @@ std::string render_submit(const ClusterPlan& plan) {
       << "cd \"$(dirname \"$0\")\"\n"
       << "submit() { local id; id=\"$(sbatch --parsable --kill-on-invalid-dep=yes \"$@\")\"; echo \"${id%%;*}\"; }\n"
       << ": > jobs.txt.partial\n";
+    auto find = [&](const std::string& name) -> const PlanStep& {
+        for (const auto& st : plan.steps)
+            if (st.name == name) return st;
+        throw Error("plan: no step " + name);
+    };
+    // The job id(s) a step (or its group g) waits for on step `d`: the same group's job, the matching
+    // array task, or every job of the step.
+    auto ids_of = [&](const PlanStep& step, std::size_t g, const std::string& d) {
+        const PlanStep& dep = find(d);
+        const std::string v = shell_variable(d);
+        if (step.groups && dep.groups == step.groups) return "${" + v + "[" + std::to_string(g) + "]}";
+        if (step.groups && !dep.groups && dep.tasks.size() == step.groups) return "${" + v + "}_" + std::to_string(g);
+        if (dep.groups) return "$(IFS=:; echo \"${" + v + "[*]}\")";
+        return "$" + v;
+    };
     for (std::size_t i = 0; i < plan.steps.size(); ++i) {
         const PlanStep& step = plan.steps[i];
-        std::vector<std::string> deps;
-        for (const auto& d : step.after_ok) deps.push_back("afterok:$" + shell_variable(d));
-        for (const auto& d : step.after_any) deps.push_back("afterany:$" + shell_variable(d));
-        s << shell_variable(step.name) << "=\"$(submit ";
-        if (!deps.empty()) s << "--dependency=" << join(deps, ",") << " ";
-        s << step_file(i, step) << ")\"\n"
-          << "echo \"" << step.name << " $" << shell_variable(step.name) << "\" | tee -a jobs.txt.partial\n";
+        const std::string v = shell_variable(step.name);
+        for (std::size_t g = 0; g < std::max<std::size_t>(1, step.groups); ++g) {
+            std::vector<std::string> deps;
+            for (const auto& d : step.after_ok) deps.push_back("afterok:" + ids_of(step, g, d));
+            for (const auto& d : step.after_any) deps.push_back("afterany:" + ids_of(step, g, d));
+            const std::string var = step.groups ? v + "[" + std::to_string(g) + "]" : v;
+            s << var << "=\"$(submit ";
+            if (step.groups) s << "--export=ALL,SYN_PLAN_GROUP=" << g << " ";
+            if (!deps.empty()) s << "--dependency=" << join(deps, ",") << " ";
+            s << step_file(i, step) << ")\"\n"
+              << "echo \"" << step.name << " ${" << var << "}\" | tee -a jobs.txt.partial\n";
+        }
     }
     s << "mv jobs.txt.partial jobs.txt\n";
     return s.str();
@@ -271,6 +297,7 @@ std::string render_plan_json(const ClusterPlan& plan, const SlurmOptions& so) {
         const PlanStep& st = plan.steps[i];
         j["steps"].push_back({{"name", st.name}, {"file", step_file(i, st)}, {"purpose", st.purpose},
                               {"after_ok", st.after_ok}, {"after_any", st.after_any}, {"processes_per_task", st.ntasks},
+                              {"groups", st.groups},
                               {"tasks", st.tasks}});
     }
     return j.dump(1) + "\n";
@@ -341,6 +368,9 @@ std::vector<std::pair<std::string, std::string>> render_slurm_plan(const Cluster
     std::set<std::string> names;
     for (const auto& step : plan.steps) {
         if (step.tasks.empty()) throw Error("plan: step " + step.name + " has no task");
+        if (step.groups && step.tasks.size() % step.groups != 0)
+            throw Error("plan: step " + step.name + " has " + std::to_string(step.tasks.size()) + " tasks for " +
+                        std::to_string(step.groups) + " groups");
         for (const auto& d : step.after_ok) if (!names.count(d)) throw Error("plan: step " + step.name + " waits for a later step " + d);
         for (const auto& d : step.after_any) if (!names.count(d)) throw Error("plan: step " + step.name + " waits for a later step " + d);
         for (const auto& t : step.tasks)

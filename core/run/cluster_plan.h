@@ -30,6 +30,11 @@ struct PlanStep {
     std::vector<std::string> after_any;           // earlier steps that must have ended, however
     int ntasks = 1;                               // processes per array task (srun), for distributed training
     bool needs_accelerator = true;                // false: merge steps (no --gpus-per-task)
+    // > 0: the tasks are that many groups of equal size (table3: one group per encoder x seed), and
+    // the step is submitted once per group, each after only its own group of the steps it waits for
+    // (or the matching task of an array with one task per group). So one encoder's failure stops its
+    // own chain, not the other encoders' generation.
+    std::size_t groups = 0;
 };
 
 struct ClusterPlan {

@@ -240,4 +240,23 @@ for f in table3.md table3.tex table3.csv; do
   cmp "$WORK/reference3/table3/$f" "$WORK/results3/table3/$f" || fail "$f of the Slurm plan differs from the unsharded run"
 done
 
-echo "slurm end to end: OK (table2 in 3 shards = unsharded; a failed step cancels its dependants; table1 trained by 2 srun processes = 1 process; table3 through 5 steps = unsharded)"
+# One encoder x seed that fails (a model folder that does not exist) stops only its own chain: the
+# other run's faces are generated and merged; scoring, which needs every run, is cancelled.
+"$BIN" plan --slurm --study table3 --out "$WORK/plan3-fail" --results "$WORK/results3-fail" \
+  --generator "$FIX/models/tiny-taming" --faces "$WORK/faces" --clip "$FIX/models/tiny-clip" --no-inception-score \
+  --models "random,$WORK/no-such-model" --seeds 0 --shards 2 --device cpu --cpus 1 \
+  --step-args generate="--batch 1 --top-k 20" -- "${TRAIN_ARGS[@]}" 2> /dev/null || fail "plan table3 (failing run) failed"
+"$WORK/plan3-fail/submit.sh" > /dev/null || fail "submit.sh (table3, failing run) failed"
+wait_for_plan "$WORK/plan3-fail" 300
+mapfile -t GEN < <(awk '$1 == "generate" {print $2}' "$WORK/plan3-fail/jobs.txt")
+mapfile -t MERGE < <(awk '$1 == "merge" {print $2}' "$WORK/plan3-fail/jobs.txt")
+TRAIN_JOB="$(awk '$1 == "train" {print $2}' "$WORK/plan3-fail/jobs.txt")"
+SCORE_JOB="$(awk '$1 == "score" {print $2}' "$WORK/plan3-fail/jobs.txt")"
+[ "$(states "$TRAIN_JOB" | sort | paste -sd' ')" = "COMPLETED FAILED" ] || fail "training: $(states "$TRAIN_JOB" | paste -sd' ')"
+[ "$(states "${GEN[0]}" | sort -u)" = COMPLETED ] || fail "the good run's generation: $(states "${GEN[0]}" | paste -sd' ')"
+[ "$(states "${MERGE[0]}")" = COMPLETED ] || fail "the good run's merge: $(states "${MERGE[0]}")"
+[ "$(states "${GEN[1]}" | sort -u)" = CANCELLED ] || fail "the failed run's generation: $(states "${GEN[1]}" | paste -sd' ')"
+[ "$(states "$SCORE_JOB")" = CANCELLED ] || fail "scoring after a failed run: $(states "$SCORE_JOB")"
+[ "$(ls "$WORK/results3-fail/runs/random-seed0/faces/"*.png | wc -l)" = 4 ] || fail "the good run's faces are missing"
+
+echo "slurm end to end: OK (table2 in 3 shards = unsharded; a failed step cancels its dependants; table1 trained by 2 srun processes = 1 process; table3 through 5 steps = unsharded; a failed run stops only its own chain)"

@@ -208,6 +208,9 @@ TEST(ClusterPlan, Table3MergesExactlyTheShardsItGenerated) {
     EXPECT_EQ(std::set<std::string>(table.tasks[0].begin() + 1, table.tasks[0].end() - 2), score_outputs);
     EXPECT_EQ(value_of(table.tasks[0], "--out"), "/shared/results/table3");
     EXPECT_EQ(table.after_ok, std::vector<std::string>{"score"});
+    EXPECT_EQ(generate.groups, 4u);  // one chain per encoder x seed
+    EXPECT_EQ(merge.groups, 4u);
+    EXPECT_EQ(score.groups, 0u);
     // Without the InceptionV3 weights: no IS, and the plan does not name the weights.
     o.inception_score = false;
     const ClusterPlan without = plan_study(o);
@@ -335,7 +338,7 @@ TEST(ClusterPlan, SubmitChainsTheStepsByTheirJobIds) {
     write_executable(dir.path / "sbatch", "#!/bin/bash\nn=$(( $(wc -l < \"$LOG\") + 100 ))\n"
                                           "echo \"$n $*\" >> \"$LOG\"\necho \"$n;cluster\"\n");
     auto o = options("table3");
-    o.models = {"random"};
+    o.models = {"random", "bert-base-cased"};
     o.seeds = {"0"};
     o.shards = 2;
     const ClusterPlan plan = plan_study(o);
@@ -349,16 +352,36 @@ TEST(ClusterPlan, SubmitChainsTheStepsByTheirJobIds) {
                   (dir.path / "plan" / "submit.sh").string() + "' > /dev/null"),
               0);
     const auto calls = lines_of(log);
-    ASSERT_EQ(calls.size(), 5u);
-    EXPECT_EQ(calls[0], "100 --parsable --kill-on-invalid-dep=yes 01-train.sbatch");
-    EXPECT_EQ(calls[1], "101 --parsable --kill-on-invalid-dep=yes --dependency=afterok:100 02-generate.sbatch");
-    EXPECT_EQ(calls[2], "102 --parsable --kill-on-invalid-dep=yes --dependency=afterok:101 03-merge.sbatch");
-    EXPECT_EQ(calls[3], "103 --parsable --kill-on-invalid-dep=yes --dependency=afterok:102 04-score.sbatch");
-    EXPECT_EQ(calls[4], "104 --parsable --kill-on-invalid-dep=yes --dependency=afterok:103 05-table.sbatch");
-    EXPECT_EQ(read_file(dir.path / "plan" / "jobs.txt"), "train 100\ngenerate 101\nmerge 102\nscore 103\ntable 104\n");
+    // One chain per encoder x seed: each run's generation waits for its own training task only, its
+    // merge for its own generation; scoring waits for every merge.
+    ASSERT_EQ(calls.size(), 7u);
+    const std::string s = "--parsable --kill-on-invalid-dep=yes ";
+    EXPECT_EQ(calls[0], "100 " + s + "01-train.sbatch");
+    EXPECT_EQ(calls[1], "101 " + s + "--export=ALL,SYN_PLAN_GROUP=0 --dependency=afterok:100_0 02-generate.sbatch");
+    EXPECT_EQ(calls[2], "102 " + s + "--export=ALL,SYN_PLAN_GROUP=1 --dependency=afterok:100_1 02-generate.sbatch");
+    EXPECT_EQ(calls[3], "103 " + s + "--export=ALL,SYN_PLAN_GROUP=0 --dependency=afterok:101 03-merge.sbatch");
+    EXPECT_EQ(calls[4], "104 " + s + "--export=ALL,SYN_PLAN_GROUP=1 --dependency=afterok:102 03-merge.sbatch");
+    EXPECT_EQ(calls[5], "105 " + s + "--dependency=afterok:103:104 04-score.sbatch");
+    EXPECT_EQ(calls[6], "106 " + s + "--dependency=afterok:105 05-table.sbatch");
+    EXPECT_EQ(read_file(dir.path / "plan" / "jobs.txt"),
+              "train 100\ngenerate 101\ngenerate 102\nmerge 103\nmerge 104\nscore 105\ntable 106\n");
+    // A group's job runs its own tasks: generation group 1, array task 1 = the second run's shard 1.
+    const std::string generate_script = read_file(dir.path / "plan" / "02-generate.sbatch");
+    EXPECT_NE(generate_script.find("#SBATCH --array=0-1\n"), std::string::npos) << generate_script;
+    write_executable(dir.path / "syn", "#!/bin/bash\nprintf '%s\\n' \"$@\" > \"$OUT_FILE\"\n");
+    so.executable = (dir.path / "syn").string();
+    syn::run::write_slurm_plan(plan, so, so.plan_dir);
+    const fs::path out = dir.path / "task";
+    ASSERT_EQ(run("OUT_FILE='" + out.string() + "' SYN_PLAN_GROUP=1 SLURM_ARRAY_TASK_ID=1 bash '" +
+                  (dir.path / "plan" / "02-generate.sbatch").string() + "'"),
+              0);
+    EXPECT_EQ(lines_of(out), step(plan, "generate").tasks[3]);
+    EXPECT_EQ(value_of(lines_of(out), "--shard"), "1/2");
+    EXPECT_NE(value_of(lines_of(out), "--out").find("bert-base-cased-seed0"), std::string::npos);
     const auto j = nlohmann::json::parse(read_file(dir.path / "plan" / "plan.json"));
     EXPECT_EQ(j["steps"].size(), 5u);
-    EXPECT_EQ(j["steps"][1]["tasks"].size(), 2u);
+    EXPECT_EQ(j["steps"][1]["tasks"].size(), 4u);
+    EXPECT_EQ(j["steps"][1]["groups"], 2);
 }
 
 TEST(ClusterPlan, HostileSlurmOptionsAreRefusedByName) {
