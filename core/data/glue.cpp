@@ -12,6 +12,7 @@
 #include "core/data/text_lines.h"
 #include "core/io/errors.h"
 #include "core/io/quote.h"
+#include "core/io/strings.h"
 
 namespace syn::data {
 namespace {
@@ -114,12 +115,6 @@ std::vector<std::string> split_lines(std::string_view text) {
 
 std::string at_line(const std::string& source, std::size_t line, const std::string& message) {
     return source + ":" + std::to_string(line) + ": " + message;
-}
-
-std::string join(const std::vector<std::string>& items, const std::string& sep) {
-    std::string out;
-    for (std::size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
-    return out;
 }
 
 int min_columns(const Layout& layout) {

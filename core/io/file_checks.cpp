@@ -48,4 +48,10 @@ bool fsync_parent_directory(const std::string& path) {
     return ok;
 }
 
+std::string own_executable_path() {
+    char buffer[4096];
+    const ssize_t n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+    return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string();
+}
+
 }  // namespace syn

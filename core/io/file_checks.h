@@ -27,4 +27,8 @@ bool unsafe_archive_entry_name(std::string_view name);
 // ignored (some file systems refuse fsync on a directory); returns false when it failed.
 bool fsync_parent_directory(const std::string& path);
 
+// This program's own path (/proc/self/exe), "" when it cannot be read: what the launcher starts
+// again, what a cluster plan's scripts run, where the SentencePiece shim is looked for.
+std::string own_executable_path();
+
 }  // namespace syn

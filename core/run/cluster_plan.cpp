@@ -14,6 +14,7 @@
 #include "core/io/errors.h"
 #include "core/io/output_folder.h"
 #include "core/io/quote.h"
+#include "core/io/strings.h"
 #include "core/run/catalog.h"
 #include "core/run/versions.h"
 
@@ -31,21 +32,7 @@ std::vector<std::string> study_encoders() {
     return ids;
 }
 
-// "openai/clip-vit-base-patch32" -> "openai_clip-vit-base-patch32": one folder name per encoder.
-std::string folder_name(const std::string& id) {
-    std::string s = id;
-    for (char& c : s)
-        if (c == '/' || c == '\\' || c == ':') c = '_';
-    return s;
-}
-
 std::string or_default(const std::string& value, const std::string& fallback) { return value.empty() ? fallback : value; }
-
-std::string join(const std::vector<std::string>& items, const std::string& separator) {
-    std::string s;
-    for (const auto& i : items) s += (s.empty() ? "" : separator) + i;
-    return s;
-}
 
 // The options the plan sets itself may not come again among the extra arguments.
 void refuse_planned_options(const std::vector<std::string>& extra, const std::vector<std::string>& planned) {
@@ -139,7 +126,7 @@ ClusterPlan plan_table3(const StudyPlanOptions& o) {
     std::vector<std::string> folders;
     for (const auto& m : models)
         for (const auto& s : seeds) {
-            const std::string run = o.results + "/runs/" + folder_name(m) + "-seed" + s;
+            const std::string run = o.results + "/runs/" + path_safe_name(m) + "-seed" + s;
             train.tasks.push_back(concat({"train-mapping", "--generator", generator, "--data", faces, "--split", "train",
                                           "--encoder", m, "--seed", s, "--device", o.device, "--out", run + "/mapping"},
                                          o.extra));

@@ -276,6 +276,13 @@ std::shared_ptr<DataParallel> data_parallel_from_env(const std::string& device_s
     return DataParallel::connect(env, device, dist_timeout_from_env());
 }
 
+void DataParallel::require_batch_for_world(int64_t batch, const std::string& job) const {
+    if (batch < env_.world_size)
+        throw Error(job + ": the batch size " + std::to_string(batch) + " is smaller than the world size " +
+                    std::to_string(env_.world_size) +
+                    " (each process takes a share of every batch): raise --batch-size or start fewer processes");
+}
+
 std::string DataParallel::describe() const {
     return "data-parallel: " + std::to_string(env_.world_size) + " processes (" + backend_ +
            (env_.source.empty() ? "" : ", from " + env_.source) + "), rank 0 writes";

@@ -78,6 +78,9 @@ public:
     // "data-parallel: 2 processes (gloo, from slurm), rank 0 writes": what the commands log once.
     std::string describe() const;
 
+    // A global batch of `batch` rows must give every rank at least one: else an Error for `job`
+    // ("glue", "train-mapping") saying so.
+    void require_batch_for_world(int64_t batch, const std::string& job) const;
     // Rank 0's values into every rank's tensors (in place).
     void broadcast(const std::vector<at::Tensor>& tensors);
     // Rank 0's values into every rank's parameters (start of training: identical replicas).

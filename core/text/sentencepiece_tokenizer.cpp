@@ -62,10 +62,7 @@ bool file_exists(const std::string& path) {
 }
 
 std::string executable_dir() {
-    char buffer[4096];
-    const ssize_t n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
-    if (n <= 0) return {};
-    std::string exe(buffer, static_cast<size_t>(n));
+    const std::string exe = own_executable_path();
     const auto slash = exe.rfind('/');
     return slash == std::string::npos ? std::string() : exe.substr(0, slash);
 }

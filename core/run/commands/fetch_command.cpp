@@ -9,6 +9,7 @@
 #include "core/io/errors.h"
 #include "core/io/model_store.h"
 #include "core/io/quote.h"
+#include "core/io/strings.h"
 #include "core/run/catalog.h"
 
 namespace fs = std::filesystem;
@@ -26,12 +27,6 @@ std::string known_dataset_ids() {
     std::string s;
     for (const auto& e : datasets::study_datasets()) s += e.id + ", ";
     return s + kMmCelebaId;
-}
-
-std::string join(const std::vector<std::string>& lines, const std::string& sep) {
-    std::string s;
-    for (size_t i = 0; i < lines.size(); ++i) s += (i ? sep : "") + lines[i];
-    return s;
 }
 
 std::string human_size(long long bytes) {

@@ -15,6 +15,7 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/errors.h"
+#include "core/io/strings.h"
 #include "core/run/distributed.h"
 
 namespace syn::run {
@@ -88,10 +89,7 @@ void add_glue_command(CLI::App& app) {
                 o.task = task;
                 o.model = model;
                 o.glue_dir = st->data;
-                std::string safe = model;
-                for (char& c : safe)
-                    if (c == '/' || c == '\\' || c == ':') c = '_';
-                o.out_dir = (std::filesystem::path(st->out) / "runs" / safe).string();
+                o.out_dir = (std::filesystem::path(st->out) / "runs" / path_safe_name(model)).string();
                 o.mixed_precision = !st->no_mixed;
                 o.resume = !st->no_resume;
                 if (writer) o.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };

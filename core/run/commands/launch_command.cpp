@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/io/errors.h"
+#include "core/io/file_checks.h"
 
 extern char** environ;
 
@@ -48,10 +49,8 @@ struct Rank {
 };
 
 int launch(int nproc, int port, const std::string& addr, const std::vector<std::string>& args) {
-    char exe[4096];
-    const ssize_t len = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len <= 0) throw Error("launch: cannot find this program (/proc/self/exe)");
-    exe[len] = '\0';
+    const std::string exe = own_executable_path();
+    if (exe.empty()) throw Error("launch: cannot find this program (/proc/self/exe)");
     if (port == 0) port = free_local_port();
 
     // The environment of every rank: ours without the variables the launcher sets, plus them.
@@ -123,7 +122,7 @@ int launch(int nproc, int port, const std::string& addr, const std::vector<std::
             signal(SIGINT, SIG_DFL);
             signal(SIGTERM, SIG_DFL);
             signal(SIGALRM, SIG_DFL);
-            ::execve(exe, argv.data(), envps[r].data());
+            ::execve(exe.c_str(), argv.data(), envps[r].data());
             ::_exit(127);
         }
         ranks[r].pid = pid;

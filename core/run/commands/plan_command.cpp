@@ -13,6 +13,7 @@
 
 #include "core/io/dataset_fetch.h"
 #include "core/io/errors.h"
+#include "core/io/file_checks.h"
 #include "core/io/quote.h"
 #include "core/run/cluster_plan.h"
 #include "core/run/embedding_cache.h"
@@ -27,10 +28,9 @@ std::string absolute(const std::string& path) { return path.empty() ? path : fs:
 
 // This program's own path (what the scripts run), from /proc/self/exe.
 std::string own_executable() {
-    std::error_code ec;
-    const fs::path p = fs::read_symlink("/proc/self/exe", ec);
-    if (ec) throw Error("plan: cannot tell this program's path (/proc/self/exe: " + ec.message() + "); give --exe");
-    return p.string();
+    const std::string exe = own_executable_path();
+    if (exe.empty()) throw Error("plan: cannot tell this program's path (/proc/self/exe); give --exe");
+    return exe;
 }
 
 }  // namespace

@@ -195,10 +195,7 @@ GlueTaskResult run_glue_task(const GlueJobOptions& o) {
     if (o.seeds.empty()) throw Error("glue: no seeds");
     if (!(o.learning_rate > 0)) throw Error("glue: learning rate must be positive");
     DataParallel* const dist = o.dist.get();
-    if (dist && o.batch_size < dist->world_size())
-        throw Error("glue: the batch size " + std::to_string(o.batch_size) + " is smaller than the world size " +
-                    std::to_string(dist->world_size()) +
-                    " (each process takes a share of every batch): raise --batch-size or start fewer processes");
+    if (dist) dist->require_batch_for_world(o.batch_size, "glue");
     const bool writer = !dist || dist->is_main();  // only rank 0 writes checkpoints and state
 
     const auto resolved = resolve_model(o.model);

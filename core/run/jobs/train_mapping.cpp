@@ -93,10 +93,7 @@ MappingTrainReport train_mapping(models::PrefixMapping& mapping, models::MinGPT&
     if (o.batch_size <= 0 || o.epochs <= 0 || !(o.learning_rate > 0.0))
         throw Error("train-mapping: batch_size, epochs and learning rate must be positive");
     DataParallel* const dist = hooks.dist;
-    if (dist && o.batch_size < dist->world_size())
-        throw Error("train-mapping: the batch size " + std::to_string(o.batch_size) + " is smaller than the world size " +
-                    std::to_string(dist->world_size()) +
-                    " (each process takes a share of every batch): raise --batch-size or start fewer processes");
+    if (dist) dist->require_batch_for_world(o.batch_size, "train-mapping");
     const CaptionIndex captions = index_captions(data);
     const int64_t samples = mapping_samples_per_epoch(data);
     if (samples == 0) throw Error("train-mapping: no image has a caption");
